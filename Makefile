@@ -1,0 +1,60 @@
+# Chorus — `make demo` runs the main demonstration, `make test` every test (Swift, then interop
+# against the real PyPI packages). Both install what is missing first (`make deps`).
+
+SWIFT      ?= swift
+PYTHON     ?= python3
+VENV       := .build/venv
+RESULTS    := .build/test-results
+INTEROP_PY := numpy==2.4.6 optree==0.20.0 pytest==9.0.3
+
+.PHONY: all deps venv build test demo tsan bench clean
+
+all: build
+
+## System packages: liburing (io_uring) and pkg-config, through apt when missing.
+deps:
+	@if ! pkg-config --exists liburing 2>/dev/null; then \
+		echo "make deps: installing liburing-dev and pkg-config"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq liburing-dev pkg-config >/dev/null; \
+	fi
+
+## The Python venv for the interop tests (default python3).
+venv: $(VENV)/.installed
+$(VENV)/.installed: Makefile
+	@echo "make venv: creating $(VENV) with $(INTEROP_PY)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/pip install -q --disable-pip-version-check $(INTEROP_PY)
+	@touch $@
+
+build: deps
+	$(SWIFT) build
+
+## Swift tests, then interop tests; the last line is the total over both.
+test: deps venv
+	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
+	@$(SWIFT) build --build-tests && \
+		$(SWIFT) test --skip-build --xunit-output $(RESULTS)/swift.xml; \
+		echo $$? > $(RESULTS)/swift.status
+	@$(SWIFT) build --product chorus && \
+		CHORUS=$$($(SWIFT) build --show-bin-path)/chorus \
+		$(VENV)/bin/python -m pytest -q Tests/Interop --junitxml=$(RESULTS)/interop.xml; \
+		echo $$? > $(RESULTS)/interop.status
+	@$(PYTHON) Tests/tally.py $(RESULTS)
+
+## The demo, built for speed.
+demo: deps
+	$(SWIFT) build -c release --product chorus
+	.build/release/chorus demo
+
+## Ring and server tests under ThreadSanitizer (own build folder, so the normal build stays).
+tsan: deps
+	$(SWIFT) test --scratch-path .build-tsan --sanitize=thread --filter 'RingTests|ServerTests'
+
+## Micro benchmarks (package-benchmark, in Benchmarks/).
+bench: deps
+	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
+
+clean:
+	rm -rf .build .build-tsan Benchmarks/.build

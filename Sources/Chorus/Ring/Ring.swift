@@ -1,0 +1,278 @@
+import Synchronization
+
+/// A pre-allocated ring of sample slots: many producers, one consumer, whole batches.
+///
+/// The ring has `numBuffers` buffers of `batchSize` slots. Slots are numbered by a ring-wide
+/// sequence number `n` (slot `n % capacity`, batch `n / batchSize`).
+///
+/// - Producers reserve consecutive slots with one compare-and-swap on `reserved` (a reservation
+///   never crosses a batch and never passes `released + capacity`), copy their samples in, and
+///   commit with one atomic add on the batch's counter. The commit that completes a batch wakes
+///   the consumer. When the ring is full producers wait on the monitor, with a timeout.
+/// - The consumer takes batches in order. A batch is complete when its counter reaches
+///   `batchSize`; the acquire load that sees this synchronizes with every producer's releasing
+///   add, so all its bytes are visible. The consumer holds one batch at a time; taking the next
+///   releases the previous one: its counter is reset to 0 and `released` grows by `batchSize`
+///   (a releasing store that producers' reservations acquire).
+/// - Shutdown sets the closed bit in `reserved`, which freezes reservations atomically. Every
+///   batch fully reserved before that still completes (reservations are always committed) and
+///   is delivered; a partly reserved last batch is dropped; then the consumer gets `nil`.
+final class Ring: @unchecked Sendable {
+    let storage: RingStorage
+    let batchSize: Int
+    let numBuffers: Int
+    var schema: Schema { storage.schema }
+    var capacity: Int { storage.capacity }
+
+    private static let closedBit: UInt64 = 1 << 63
+
+    /// Index `reservedIndex`: slots reserved so far, plus `closedBit` once shut down.
+    /// Index `releasedIndex`: slots released by the consumer (a multiple of `batchSize`).
+    /// Index `commitIndex(b)`: samples committed in batch `b` of the current lap.
+    private let counters: PaddedCounters
+    private static let reservedIndex = 0
+    private static let releasedIndex = 1
+    private func commitIndex(forBatch batch: UInt64) -> Int { 2 + Int(batch % UInt64(numBuffers)) }
+
+    private let monitor = Monitor()
+    private let producerWaitCount = Atomic<UInt64>(0)
+    // Guarded by `monitor`:
+    private var nextBatch: UInt64 = 0
+    private var heldBatch: UInt64?
+    private var waitingProducers = 0
+    private var waitingConsumer: CheckedContinuation<Void, Never>?
+    private var isClosed = false
+    private var consumerWaitCount: UInt64 = 0
+    private var batchesDelivered: UInt64 = 0
+
+    /// - Precondition: `batchSize ≥ 1`, `numBuffers ≥ 2`, and the sizes do not overflow
+    ///   (``Server`` checks these with clear errors).
+    init(schema: Schema, batchSize: Int, numBuffers: Int) {
+        precondition(batchSize >= 1 && numBuffers >= 2)
+        self.batchSize = batchSize
+        self.numBuffers = numBuffers
+        storage = RingStorage(schema: schema, capacity: batchSize * numBuffers)
+        counters = PaddedCounters(count: 2 + numBuffers)
+    }
+
+    // MARK: Producers
+
+    /// Reserves between 1 and `count` consecutive slots of one batch, waiting while the ring is
+    /// full until `deadline` (forever when `nil`).
+    func reserve(upTo count: Int, until deadline: Monitor.Deadline?) throws(RingError) -> Reservation {
+        precondition(count >= 1)
+        while true {
+            if let reservation = try tryReserve(upTo: count) { return reservation }
+            try waitForSpace(until: deadline)
+        }
+    }
+
+    /// Reserves between 1 and `count` consecutive slots of one batch, or returns `nil` at once
+    /// when the ring is full.
+    func tryReserve(upTo count: Int) throws(RingError) -> Reservation? {
+        var word = counters[Self.reservedIndex].load(ordering: .relaxed)
+        while true {
+            guard word & Self.closedBit == 0 else { throw .shutDown }
+            // Acquiring: the consumer's reads of these slots happen before our writes.
+            let released = counters[Self.releasedIndex].load(ordering: .acquiring)
+            let free = released + UInt64(capacity) - word
+            guard free > 0 else { return nil }
+            let leftInBatch = UInt64(batchSize) - word % UInt64(batchSize)
+            let granted = min(UInt64(count), leftInBatch, free)
+            let (exchanged, original) = counters[Self.reservedIndex].compareExchange(
+                expected: word, desired: word + granted, ordering: .relaxed)
+            if exchanged { return Reservation(first: word, count: Int(granted)) }
+            word = original
+        }
+    }
+
+    /// Copies `reservation.count` packed samples into the reserved slots.
+    func write(_ packed: UnsafeRawBufferPointer, into reservation: borrowing Reservation) {
+        precondition(packed.count == reservation.count * schema.sampleSize)
+        storage.scatter(packed, toSlotsFrom: Int(reservation.first % UInt64(capacity)))
+    }
+
+    /// Publishes the reserved slots to the consumer; wakes it if this completes the batch.
+    func commit(_ reservation: consuming Reservation) {
+        let batch = reservation.first / UInt64(batchSize)
+        let committed = counters[commitIndex(forBatch: batch)]
+            .add(UInt64(reservation.count), ordering: .releasing).newValue
+        if committed == UInt64(batchSize) { wakeConsumer() }
+    }
+
+    private func waitForSpace(until deadline: Monitor.Deadline?) throws(RingError) {
+        producerWaitCount.add(1, ordering: .relaxed)
+        monitor.lock()
+        defer { monitor.unlock() }
+        waitingProducers += 1
+        defer { waitingProducers -= 1 }
+        // Registered as waiting before re-checking: a release that happens after this check
+        // sees `waitingProducers > 0` under the lock and broadcasts.
+        var timedOut = false
+        while !isClosed && !hasFreeSlot() {
+            if timedOut { throw .timedOut }
+            timedOut = !monitor.wait(on: .spaceFree, until: deadline)
+        }
+        if isClosed { throw .shutDown }
+    }
+
+    private func hasFreeSlot() -> Bool {
+        let reserved = counters[Self.reservedIndex].load(ordering: .relaxed) & ~Self.closedBit
+        return counters[Self.releasedIndex].load(ordering: .acquiring) + UInt64(capacity) > reserved
+    }
+
+    private func wakeConsumer() {
+        monitor.lock()
+        monitor.signal(.batchReady)
+        let continuation = waitingConsumer
+        waitingConsumer = nil
+        monitor.unlock()
+        continuation?.resume()
+    }
+
+    // MARK: Consumer
+
+    /// Releases the held batch and waits for the next complete one; `nil` once shut down and
+    /// drained.
+    func next() -> UInt64? {
+        monitor.lock()
+        defer { monitor.unlock() }
+        releaseHeldLocked()
+        var counted = false
+        while true {
+            switch takeNextLocked() {
+            case .batch(let batch): return batch
+            case .finished: return nil
+            case .notReady:
+                if !counted {
+                    consumerWaitCount += 1
+                    counted = true
+                }
+                _ = monitor.wait(on: .batchReady, until: nil)
+            }
+        }
+    }
+
+    /// `next()` for async callers: suspends instead of blocking a thread; returns `nil` when shut
+    /// down and drained, or when the task is cancelled.
+    func nextAsync() async -> UInt64? {
+        var counted = false
+        while true {
+            let outcome = monitor.withLock {
+                releaseHeldLocked()
+                return takeNextLocked()
+            }
+            switch outcome {
+            case .batch(let batch): return batch
+            case .finished: return nil
+            case .notReady: break
+            }
+            if Task.isCancelled { return nil }
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { continuation in
+                    monitor.lock()
+                    if !counted {
+                        consumerWaitCount += 1
+                        counted = true
+                    }
+                    // Registered under the lock after re-checking, so a commit or shutdown in
+                    // between finds the continuation; a cancellation before this point has
+                    // already set `isCancelled`.
+                    if Task.isCancelled || isNextReadyLocked() {
+                        monitor.unlock()
+                        continuation.resume()
+                    } else {
+                        waitingConsumer = continuation
+                        monitor.unlock()
+                    }
+                }
+            } onCancel: {
+                let continuation = monitor.withLock {
+                    defer { waitingConsumer = nil }
+                    return waitingConsumer
+                }
+                continuation?.resume()
+            }
+        }
+    }
+
+    /// Releases the held batch, if any, so producers may refill it.
+    func releaseHeld() {
+        monitor.withLock { releaseHeldLocked() }
+    }
+
+    /// Whether `batch` is the one the consumer holds now (views check this before lending memory).
+    func isHeld(_ batch: UInt64) -> Bool {
+        monitor.withLock { heldBatch == batch }
+    }
+
+    private enum Take {
+        case batch(UInt64)
+        case notReady
+        case finished
+    }
+
+    private func takeNextLocked() -> Take {
+        if isNextCompleteLocked() {
+            heldBatch = nextBatch
+            nextBatch += 1
+            batchesDelivered += 1
+            return .batch(nextBatch - 1)
+        }
+        return isNextDrainedLocked() ? .finished : .notReady
+    }
+
+    private func isNextReadyLocked() -> Bool {
+        isNextCompleteLocked() || isNextDrainedLocked()
+    }
+
+    private func isNextCompleteLocked() -> Bool {
+        counters[commitIndex(forBatch: nextBatch)].load(ordering: .acquiring) == UInt64(batchSize)
+    }
+
+    /// After shutdown, a batch that was not fully reserved will never complete.
+    private func isNextDrainedLocked() -> Bool {
+        guard isClosed else { return false }
+        let reserved = counters[Self.reservedIndex].load(ordering: .relaxed) & ~Self.closedBit
+        return (nextBatch + 1) * UInt64(batchSize) > reserved
+    }
+
+    private func releaseHeldLocked() {
+        guard let batch = heldBatch else { return }
+        heldBatch = nil
+        counters[commitIndex(forBatch: batch)].store(0, ordering: .relaxed)
+        counters[Self.releasedIndex].add(UInt64(batchSize), ordering: .releasing)
+        if waitingProducers > 0 { monitor.broadcast(.spaceFree) }
+    }
+
+    // MARK: Lifecycle
+
+    /// Stops new reservations and wakes every waiter. Complete batches are still delivered.
+    func shutdown() {
+        counters[Self.reservedIndex].bitwiseOr(Self.closedBit, ordering: .relaxed)
+        monitor.lock()
+        isClosed = true
+        monitor.broadcast(.spaceFree)
+        monitor.broadcast(.batchReady)
+        let continuation = waitingConsumer
+        waitingConsumer = nil
+        monitor.unlock()
+        continuation?.resume()
+    }
+
+    var metrics: RingMetrics {
+        monitor.withLock {
+            let released = counters[Self.releasedIndex].load(ordering: .relaxed)
+            let inRing = (0..<numBuffers).reduce(UInt64(0)) {
+                $0 + counters[2 + $1].load(ordering: .relaxed)
+            }
+            return RingMetrics(
+                samplesCommitted: released + inRing,
+                batchesDelivered: batchesDelivered,
+                producerWaits: producerWaitCount.load(ordering: .relaxed),
+                consumerWaits: consumerWaitCount,
+                fill: Int(inRing),
+                capacity: capacity)
+        }
+    }
+}

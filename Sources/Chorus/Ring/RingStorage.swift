@@ -1,0 +1,86 @@
+/// The ring's sample memory: for each leaf, one 64-byte-aligned allocation holding that leaf for
+/// every slot (`capacity` of them), so a batch of a leaf is one contiguous C-order array of
+/// shape `(batchSize, *leaf.shape)`.
+///
+/// Lives as long as any ``Batch`` or the ``Ring`` refers to it, so a view never dangles; its
+/// contents are only meaningful while the consumer holds the batch.
+final class RingStorage: @unchecked Sendable {
+    let schema: Schema
+    /// Slots in the ring: `numBuffers × batchSize`.
+    let capacity: Int
+
+    // Invariant: `bases[i]` is an allocation of `capacity × schema.leaves[i].byteCount` bytes,
+    // zero-filled in `init`, freed in `deinit`, never reallocated. Slot `s` of leaf `i` is the
+    // `byteCount` bytes at `bases[i] + s × byteCount`. Writers (producers) touch only slots they
+    // reserved; readers (the consumer) only slots of the batch they hold (see `Ring`).
+    private let bases: [UnsafeMutableRawPointer]
+
+    /// Allocates and zero-fills the ring; the caller has checked that sizes do not overflow.
+    init(schema: Schema, capacity: Int) {
+        self.schema = schema
+        self.capacity = capacity
+        bases = schema.leaves.map { leaf in
+            let byteCount = capacity * leaf.byteCount
+            let base = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
+            base.initializeMemory(as: UInt8.self, repeating: 0, count: byteCount)
+            return base
+        }
+    }
+
+    deinit {
+        for base in bases { base.deallocate() }
+    }
+
+    /// Copies packed samples (each `schema.sampleSize` bytes, leaves in flatten order) into
+    /// consecutive slots starting at `firstSlot`.
+    ///
+    /// - Precondition: `packed.count` is a multiple of the sample size and the slots
+    ///   `firstSlot..<firstSlot + count` lie inside the ring and are reserved by the caller.
+    func scatter(_ packed: UnsafeRawBufferPointer, toSlotsFrom firstSlot: Int) {
+        let sampleSize = schema.sampleSize
+        let count = packed.count / sampleSize
+        precondition(packed.count == count * sampleSize && firstSlot >= 0
+                     && firstSlot + count <= capacity, "scatter outside the reserved slots")
+        guard let source = packed.baseAddress else { return }
+        for (leaf, base) in zip(schema.leaves, bases) {
+            let leafBytes = leaf.byteCount
+            var destination = base + firstSlot * leafBytes
+            var from = source + leaf.offset
+            for _ in 0..<count {
+                destination.copyMemory(from: from, byteCount: leafBytes)
+                destination += leafBytes
+                from += sampleSize
+            }
+        }
+    }
+
+    /// A typed view of one leaf across the batch of slots `firstSlot..<firstSlot + count`.
+    ///
+    /// - Precondition: the element type matches the leaf's dtype (checked by `Batch`), and the
+    ///   slots lie in the ring; the view is valid while the consumer holds that batch.
+    func view<T: LeafElement>(leaf index: Int, firstSlot: Int, count: Int, as _: T.Type)
+        -> UnsafeBufferPointer<T>
+    {
+        let leaf = schema.leaves[index]
+        precondition(T.dtype == leaf.dtype && MemoryLayout<T>.stride == leaf.dtype.itemSize)
+        precondition(firstSlot >= 0 && count >= 0 && firstSlot + count <= capacity)
+        // Alignment holds: the base is 64-byte aligned and every slot offset is a multiple of
+        // the item size. Binding is sound: the bytes are plain data of the leaf's dtype.
+        let start = (bases[index] + firstSlot * leaf.byteCount)
+            .bindMemory(to: T.self, capacity: count * leaf.elementCount)
+        return UnsafeBufferPointer(start: start, count: count * leaf.elementCount)
+    }
+}
+
+extension RingStorage {
+    /// The position of the first byte of a `bool` leaf in the given slots that is neither 0 nor 1,
+    /// if any. Swift's `Bool` may only hold those two bit patterns, so a bool view is handed out
+    /// only after this check (samples from the wire could carry any byte).
+    func firstInvalidBool(leaf index: Int, firstSlot: Int, count: Int) -> Int? {
+        let leaf = schema.leaves[index]
+        precondition(leaf.dtype == .bool && firstSlot >= 0 && firstSlot + count <= capacity)
+        let bytes = UnsafeRawBufferPointer(
+            start: bases[index] + firstSlot * leaf.byteCount, count: count * leaf.byteCount)
+        return bytes.firstIndex(where: { $0 > 1 })
+    }
+}

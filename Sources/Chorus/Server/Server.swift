@@ -1,0 +1,119 @@
+/// The learner's end: owns the schema and the ring, takes samples from producers and hands the
+/// learner full batches as zero-copy views.
+///
+/// ```swift
+/// let server = try Server(schema: schema, batchSize: 32)
+/// // producers, on any threads:
+/// try server.submit(sample)
+/// // the learner:
+/// for batch in server.batches() {
+///     let obs = try batch["obs", as: Float.self]   // shape (32, 4)
+/// }
+/// ```
+///
+/// One consumer at a time: `next()`, `withNextBatch`, and iterating `batches()` all take from
+/// the same sequence of batches. Producers may be on any number of threads.
+public final class Server: Sendable {
+    public let schema: Schema
+    public let batchSize: Int
+    public let numBuffers: Int
+    let ring: Ring
+
+    /// Allocates the ring: `numBuffers × batchSize` sample slots, zero-filled.
+    public init(schema: Schema, batchSize: Int, numBuffers: Int = 3) throws(ServerError) {
+        guard batchSize >= 1 else { throw .invalidBatchSize(batchSize) }
+        guard numBuffers >= 2 else { throw .invalidBufferCount(numBuffers) }
+        let (slots, slotsOverflow) = batchSize.multipliedReportingOverflow(by: numBuffers)
+        let (_, bytesOverflow) = slots.multipliedReportingOverflow(by: schema.sampleSize)
+        guard !slotsOverflow, !bytesOverflow else {
+            throw .ringTooLarge(schema: schema, batchSize: batchSize, numBuffers: numBuffers)
+        }
+        self.schema = schema
+        self.batchSize = batchSize
+        self.numBuffers = numBuffers
+        ring = Ring(schema: schema, batchSize: batchSize, numBuffers: numBuffers)
+    }
+
+    // MARK: Producers
+
+    /// Copies one sample into the ring, waiting while it is full (at most `timeout`, or until
+    /// shutdown when `nil`).
+    public func submit(_ sample: Sample, timeout: Duration? = nil) throws(SubmitError) {
+        guard sample.schema == schema else {
+            throw .schemaMismatch(expected: schema, given: sample.schema)
+        }
+        try sample.withUnsafeBytes { (bytes) throws(SubmitError) in
+            try submit(packed: bytes, timeout: timeout)
+        }
+    }
+
+    /// Copies packed samples (each `schema.sampleSize` bytes, leaves in flatten order, as on the
+    /// wire) into the ring, waiting while it is full. Samples are accepted in order; on
+    /// ``SubmitError/timedOut(committed:)`` or ``SubmitError/shutDown(committed:)`` the error
+    /// says how many were.
+    public func submit(packed bytes: UnsafeRawBufferPointer, timeout: Duration? = nil) throws(SubmitError) {
+        let sampleSize = schema.sampleSize
+        let total = bytes.count / sampleSize
+        guard total > 0, total * sampleSize == bytes.count else {
+            throw .wrongSize(sampleSize: sampleSize, given: bytes.count)
+        }
+        let deadline = timeout.map(Monitor.Deadline.init(after:))
+        var committed = 0
+        while committed < total {
+            let reservation: Reservation
+            do {
+                reservation = try ring.reserve(upTo: total - committed, until: deadline)
+            } catch .timedOut {
+                throw .timedOut(committed: committed)
+            } catch {
+                throw .shutDown(committed: committed)
+            }
+            let start = committed * sampleSize
+            ring.write(UnsafeRawBufferPointer(
+                rebasing: bytes[start..<start + reservation.count * sampleSize]), into: reservation)
+            committed += reservation.count
+            ring.commit(reservation)
+        }
+    }
+
+    // MARK: The learner
+
+    /// Releases the batch held before, then blocks until the next full batch. Returns `nil`
+    /// after ``shutdown()`` once every complete batch has been delivered.
+    public func next() -> Batch? {
+        ring.next().map { Batch(ring: ring, sequenceNumber: $0) }
+    }
+
+    /// `next()` for async code: suspends rather than blocking a thread; `nil` also when the
+    /// task is cancelled.
+    public func nextAsync() async -> Batch? {
+        await ring.nextAsync().map { Batch(ring: ring, sequenceNumber: $0) }
+    }
+
+    /// Runs `body` on the next full batch and releases the batch as soon as `body` returns,
+    /// so producers can refill it at once. Returns `nil` when shut down and drained.
+    public func withNextBatch<R, E>(_ body: (Batch) throws(E) -> R) throws(E) -> R? {
+        guard let batch = next() else { return nil }
+        defer { ring.releaseHeld() }
+        return try body(batch)
+    }
+
+    /// The batches as a `Sequence` (blocking) and an `AsyncSequence` (suspending); both end
+    /// after shutdown once drained.
+    public func batches() -> Batches {
+        Batches(server: self)
+    }
+
+    // MARK: Lifecycle
+
+    /// Stops accepting samples and wakes every waiting producer (they get
+    /// ``SubmitError/shutDown(committed:)``) and the consumer, which still receives every
+    /// complete batch, then `nil`.
+    public func shutdown() {
+        ring.shutdown()
+    }
+
+    public var metrics: ServerMetrics {
+        ServerMetrics(ring: ring.metrics)
+    }
+}

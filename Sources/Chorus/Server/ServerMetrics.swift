@@ -1,0 +1,5 @@
+/// A snapshot of a server's counters.
+public struct ServerMetrics: Hashable, Sendable {
+    /// The ring: samples committed, batches delivered, waits on both sides, fill.
+    public var ring: RingMetrics
+}

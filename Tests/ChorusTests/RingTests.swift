@@ -1,0 +1,163 @@
+import Synchronization
+import Testing
+@testable import Chorus
+
+/// Many producers, one consumer: every sample lands in exactly one batch, each producer's
+/// samples keep their order, and no sample is torn (its leaves all come from one submit).
+@Suite struct RingTests {
+    /// Every leaf carries a function of (producer, sequence), so a torn sample shows up as
+    /// leaves that disagree.
+    static let schema = try! Schema([
+        "producer": .leaf(.int32), "sequence": .leaf(.int64), "check": .leaf(.uint64, 3),
+    ])
+
+    static func packed(producer: Int32, sequence: Int64) -> [UInt8] {
+        var sample = Sample(schema: schema)
+        let mixed = UInt64(bitPattern: sequence) &* 0x9E37_79B9_7F4A_7C15
+        try! sample.set("producer", to: producer)
+        try! sample.set("sequence", to: sequence)
+        try! sample.set("check", to: [mixed, ~mixed, UInt64(producer)])
+        return sample.bytes
+    }
+
+    @Test(arguments: [1, 2, 4])
+    func everySampleExactlyOnceInOrderUntorn(producers: Int) throws {
+        let batchSize = 64
+        let perProducer = 100_032  // a multiple of the batch size, so no partial batch remains
+        let server = try Server(schema: Self.schema, batchSize: batchSize, numBuffers: 3)
+        let group = ThreadGroup(producers) { producer in
+            // Alternate single submits with packed runs of 1…7 samples, so reservations also
+            // get split at batch boundaries.
+            var sequence: Int64 = 0
+            var run = 1
+            while sequence < Int64(perProducer) {
+                let count = min(run, perProducer - Int(sequence))
+                let bytes = (0..<count).flatMap {
+                    Self.packed(producer: Int32(producer), sequence: sequence + Int64($0))
+                }
+                try! bytes.withUnsafeBytes { try server.submit(packed: $0) }
+                sequence += Int64(count)
+                run = run % 7 + 1
+            }
+        }
+        let closer = ThreadGroup(1) { _ in
+            _ = group.join()
+            server.shutdown()
+        }
+
+        var expected = [Int64](repeating: 0, count: producers)
+        var batches = 0
+        var torn = 0
+        var outOfOrder = 0
+        while let batch = server.next() {
+            batches += 1
+            let producer = try batch["producer", as: Int32.self].buffer
+            let sequence = try batch["sequence", as: Int64.self].buffer
+            let check = try batch["check", as: UInt64.self].buffer
+            for index in 0..<batchSize {
+                let id = Int(producer[index])
+                let mixed = UInt64(bitPattern: sequence[index]) &* 0x9E37_79B9_7F4A_7C15
+                if check[3 * index] != mixed || check[3 * index + 1] != ~mixed
+                    || check[3 * index + 2] != UInt64(id) {
+                    torn += 1
+                }
+                if sequence[index] != expected[id] { outOfOrder += 1 }
+                expected[id] = sequence[index] + 1
+            }
+        }
+        #expect(closer.join())
+        #expect(torn == 0)
+        #expect(outOfOrder == 0)
+        #expect(expected == [Int64](repeating: Int64(perProducer), count: producers))
+        #expect(batches * batchSize == producers * perProducer)
+        #expect(server.metrics.ring.samplesCommitted == UInt64(producers * perProducer))
+        #expect(server.metrics.ring.batchesDelivered == UInt64(batches))
+    }
+
+    @Test func shutdownWakesABlockedConsumer() throws {
+        let server = try Server(schema: Self.schema, batchSize: 4)
+        let result = Mutex<UInt64??>(nil)
+        let consumer = ThreadGroup(1) { _ in
+            let batch = server.next()
+            result.withLock { $0 = .some(batch?.sequenceNumber) }
+        }
+        #expect(eventually { server.metrics.ring.consumerWaits == 1 })
+        server.shutdown()
+        #expect(consumer.join())
+        #expect(result.withLock { $0 } == .some(nil))
+    }
+
+    @Test func shutdownWakesBlockedProducersAndDeliversCompleteBatches() throws {
+        let server = try Server(schema: Self.schema, batchSize: 4, numBuffers: 2)
+        for sequence in 0..<8 {
+            try Self.packed(producer: 0, sequence: Int64(sequence)).withUnsafeBytes { try server.submit(packed: $0) }
+        }
+        let errors = Mutex<[SubmitError]>([])
+        let producers = ThreadGroup(2) { producer in
+            do {
+                try Self.packed(producer: Int32(producer), sequence: 8).withUnsafeBytes { try server.submit(packed: $0) }
+            } catch let error as SubmitError {
+                errors.withLock { $0.append(error) }
+            } catch {
+                Issue.record(error)
+            }
+        }
+        #expect(eventually { server.metrics.ring.producerWaits == 2 })
+        server.shutdown()
+        #expect(producers.join())
+        #expect(errors.withLock { $0 } == [.shutDown(committed: 0), .shutDown(committed: 0)])
+        #expect(server.next()?.sequenceNumber == 0)
+        #expect(server.next()?.sequenceNumber == 1)
+        #expect(server.next()?.sequenceNumber == nil)
+        #expect(server.next()?.sequenceNumber == nil, "stays finished")
+    }
+
+    @Test func aPartialBatchAtShutdownIsDropped() throws {
+        let server = try Server(schema: Self.schema, batchSize: 4)
+        let bytes = (0..<6).flatMap { Self.packed(producer: 0, sequence: Int64($0)) }
+        try bytes.withUnsafeBytes { try server.submit(packed: $0) }
+        server.shutdown()
+        #expect(try server.next()?["sequence", as: Int64.self].buffer.map { $0 } == [0, 1, 2, 3])
+        #expect(server.next()?.sequenceNumber == nil)
+        #expect(throws: SubmitError.shutDown(committed: 0)) {
+            try bytes.withUnsafeBytes { try server.submit(packed: $0) }
+        }
+    }
+
+    @Test func aFullRingTimesOutAProducer() throws {
+        let server = try Server(schema: Self.schema, batchSize: 2, numBuffers: 2)
+        let bytes = (0..<5).flatMap { Self.packed(producer: 0, sequence: Int64($0)) }
+        #expect(throws: SubmitError.timedOut(committed: 4)) {
+            try bytes.withUnsafeBytes { try server.submit(packed: $0, timeout: .milliseconds(20)) }
+        }
+        #expect(server.metrics.ring.fill == 4)
+        #expect(server.metrics.ring.producerWaits == 1)
+    }
+
+    @Test func asyncConsumerReceivesEveryBatch() async throws {
+        let server = try Server(schema: Self.schema, batchSize: 16)
+        let producer = ThreadGroup(1) { _ in
+            for sequence in 0..<1_600 {
+                try! Self.packed(producer: 0, sequence: Int64(sequence)).withUnsafeBytes { try server.submit(packed: $0) }
+            }
+            server.shutdown()
+        }
+        var next: Int64 = 0
+        for await batch in server.batches() {
+            for value in try batch["sequence", as: Int64.self].buffer {
+                #expect(value == next)
+                next += 1
+            }
+        }
+        #expect(next == 1_600)
+        #expect(producer.join())
+    }
+
+    @Test func cancellingAWaitingAsyncConsumerEndsIt() async throws {
+        let server = try Server(schema: Self.schema, batchSize: 16)
+        let task = Task { await server.nextAsync()?.sequenceNumber }
+        #expect(eventually { server.metrics.ring.consumerWaits == 1 })
+        task.cancel()
+        #expect(await task.value == nil)
+    }
+}

@@ -1,0 +1,35 @@
+import Dispatch
+import Foundation
+
+/// Dedicated threads for tests that need real blocking producers or consumers (the cooperative
+/// pool must never be blocked), joined with a bound so a hang fails the test instead of CI.
+final class ThreadGroup: Sendable {
+    private let group = DispatchGroup()
+
+    /// Starts `count` threads running `body(index)`.
+    init(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        for index in 0..<count {
+            group.enter()
+            let thread = Thread { [group] in
+                body(index)
+                group.leave()
+            }
+            thread.start()
+        }
+    }
+
+    /// Waits for every thread; false if they are still running after `seconds`.
+    func join(seconds: Double = 60) -> Bool {
+        group.wait(timeout: .now() + seconds) == .success
+    }
+}
+
+/// Polls `condition` every millisecond for at most `seconds`; true once it holds.
+func eventually(seconds: Double = 30, _ condition: () -> Bool) -> Bool {
+    let end = Date().addingTimeInterval(seconds)
+    while Date() < end {
+        if condition() { return true }
+        usleep(1_000)
+    }
+    return condition()
+}
