@@ -10,6 +10,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
     ],
     targets: [
         // liburing through pkg-config; `make deps` installs Debian's liburing-dev.
@@ -18,7 +19,13 @@ let package = Package(
             pkgConfig: "liburing",
             providers: [.apt(["liburing-dev"])]
         ),
-        .target(name: "Chorus"),
+        .target(
+            name: "Chorus",
+            dependencies: [
+                "CLibURing",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .executableTarget(
             name: "ChorusCLI",
             dependencies: [

@@ -6,4 +6,12 @@
 #include <features.h>
 #include <liburing.h>
 
+// The socket and eventfd declarations the transport uses, from one module so that every file
+// sees the same ones (liburing.h already pulls <sys/socket.h> into this module).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+
 #endif

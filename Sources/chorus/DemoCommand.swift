@@ -114,10 +114,3 @@ struct RingDemo: ParsableCommand {
         return report
     }
 }
-
-extension Duration {
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}

@@ -44,6 +44,7 @@ final class Ring: @unchecked Sendable {
     private var isClosed = false
     private var consumerWaitCount: UInt64 = 0
     private var batchesDelivered: UInt64 = 0
+    private var spaceListeners: [(notify: @Sendable () -> Void, armed: Bool)] = []
 
     /// - Precondition: `batchSize ≥ 1`, `numBuffers ≥ 2`, and the sizes do not overflow
     ///   (``Server`` checks these with clear errors).
@@ -114,6 +115,35 @@ final class Ring: @unchecked Sendable {
             timedOut = !monitor.wait(on: .spaceFree, until: deadline)
         }
         if isClosed { throw .shutDown }
+    }
+
+    /// Registers `notify` for ``armSpaceListener(_:)``; returns its id. For producers that must
+    /// not block (the transport's I/O loops): `notify` is called on the thread that frees space,
+    /// under the ring's lock, so it must only signal (e.g. write an eventfd).
+    func addSpaceListener(_ notify: @escaping @Sendable () -> Void) -> Int {
+        monitor.withLock {
+            spaceListeners.append((notify, false))
+            return spaceListeners.count - 1
+        }
+    }
+
+    /// Asks for one call of listener `id` once a slot is free or the ring shuts down; calls it at
+    /// once if that is already so.
+    func armSpaceListener(_ id: Int) {
+        monitor.withLock {
+            if isClosed || hasFreeSlot() {
+                spaceListeners[id].notify()
+            } else {
+                spaceListeners[id].armed = true
+            }
+        }
+    }
+
+    private func notifySpaceListenersLocked(all: Bool) {
+        for index in spaceListeners.indices where all || spaceListeners[index].armed {
+            spaceListeners[index].armed = false
+            spaceListeners[index].notify()
+        }
     }
 
     private func hasFreeSlot() -> Bool {
@@ -243,6 +273,7 @@ final class Ring: @unchecked Sendable {
         counters[commitIndex(forBatch: batch)].store(0, ordering: .relaxed)
         counters[Self.releasedIndex].add(UInt64(batchSize), ordering: .releasing)
         if waitingProducers > 0 { monitor.broadcast(.spaceFree) }
+        notifySpaceListenersLocked(all: false)
     }
 
     // MARK: Lifecycle
@@ -254,6 +285,7 @@ final class Ring: @unchecked Sendable {
         isClosed = true
         monitor.broadcast(.spaceFree)
         monitor.broadcast(.batchReady)
+        notifySpaceListenersLocked(all: true)
         let continuation = waitingConsumer
         waitingConsumer = nil
         monitor.unlock()

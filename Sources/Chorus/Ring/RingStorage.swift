@@ -54,21 +54,28 @@ final class RingStorage: @unchecked Sendable {
         }
     }
 
-    /// A typed view of one leaf across the batch of slots `firstSlot..<firstSlot + count`.
+    /// The raw bytes of one leaf across the slots `firstSlot..<firstSlot + count`; valid while
+    /// the consumer holds that batch.
+    func bytes(leaf index: Int, firstSlot: Int, count: Int) -> UnsafeRawBufferPointer {
+        let leaf = schema.leaves[index]
+        precondition(firstSlot >= 0 && count >= 0 && firstSlot + count <= capacity)
+        return UnsafeRawBufferPointer(start: bases[index] + firstSlot * leaf.byteCount, count: count * leaf.byteCount)
+    }
+
+    /// A typed view of one leaf across the slots `firstSlot..<firstSlot + count`.
     ///
-    /// - Precondition: the element type matches the leaf's dtype (checked by `Batch`), and the
-    ///   slots lie in the ring; the view is valid while the consumer holds that batch.
+    /// - Precondition: the element type matches the leaf's dtype (checked by `Batch`); the view
+    ///   is valid while the consumer holds that batch.
     func view<T: LeafElement>(leaf index: Int, firstSlot: Int, count: Int, as _: T.Type)
         -> UnsafeBufferPointer<T>
     {
         let leaf = schema.leaves[index]
         precondition(T.dtype == leaf.dtype && MemoryLayout<T>.stride == leaf.dtype.itemSize)
-        precondition(firstSlot >= 0 && count >= 0 && firstSlot + count <= capacity)
+        let raw = bytes(leaf: index, firstSlot: firstSlot, count: count)
         // Alignment holds: the base is 64-byte aligned and every slot offset is a multiple of
-        // the item size. Binding is sound: the bytes are plain data of the leaf's dtype.
-        let start = (bases[index] + firstSlot * leaf.byteCount)
-            .bindMemory(to: T.self, capacity: count * leaf.elementCount)
-        return UnsafeBufferPointer(start: start, count: count * leaf.elementCount)
+        // the item size. Binding is sound: the bytes are plain data of the leaf's dtype, and each
+        // leaf's memory is only ever bound to that dtype's one element type.
+        return raw.bindMemory(to: T.self)
     }
 }
 
@@ -77,10 +84,7 @@ extension RingStorage {
     /// if any. Swift's `Bool` may only hold those two bit patterns, so a bool view is handed out
     /// only after this check (samples from the wire could carry any byte).
     func firstInvalidBool(leaf index: Int, firstSlot: Int, count: Int) -> Int? {
-        let leaf = schema.leaves[index]
-        precondition(leaf.dtype == .bool && firstSlot >= 0 && firstSlot + count <= capacity)
-        let bytes = UnsafeRawBufferPointer(
-            start: bases[index] + firstSlot * leaf.byteCount, count: count * leaf.byteCount)
-        return bytes.firstIndex(where: { $0 > 1 })
+        precondition(schema.leaves[index].dtype == .bool)
+        return bytes(leaf: index, firstSlot: firstSlot, count: count).firstIndex(where: { $0 > 1 })
     }
 }

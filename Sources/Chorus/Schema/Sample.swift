@@ -78,10 +78,7 @@ public struct Sample: Hashable, Sendable {
 
     /// Lends the packed bytes.
     public func withUnsafeBytes<R, E>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
-        // `Array.withUnsafeBytes` rethrows untyped errors; carry the typed one through `Result`.
-        try bytes.withUnsafeBytes { buffer in
-            Result { () throws(E) -> R in try body(buffer) }
-        }.get()
+        try bytes.withBytes(body)
     }
 
     private func checkedLeaf(_ path: String, _ dtype: DType) throws(SampleError) -> FlatLeaf {

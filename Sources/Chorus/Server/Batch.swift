@@ -34,12 +34,20 @@ public struct Batch: Sendable {
         }
     }
 
+    /// The raw bytes of the leaf at position `index` of flatten order across the batch
+    /// (`batchSize × leaf bytes`, C order), for copying it whole: to a file, a socket, a device.
+    public func bytes(leaf index: Int) throws(BatchError) -> UnsafeRawBufferPointer {
+        guard ring.isHeld(sequenceNumber) else { throw .released(batch: sequenceNumber) }
+        return ring.storage.bytes(leaf: index, firstSlot: firstSlot, count: batchSize)
+    }
+
+    private var firstSlot: Int { Int(sequenceNumber % UInt64(ring.numBuffers)) * batchSize }
+
     private func view<T: LeafElement>(of leaf: FlatLeaf, as _: T.Type) throws(BatchError) -> LeafBatch<T> {
         guard leaf.dtype == T.dtype else {
             throw .elementTypeMismatch(path: leaf.path, leaf: leaf.dtype, requested: T.dtype)
         }
         guard ring.isHeld(sequenceNumber) else { throw .released(batch: sequenceNumber) }
-        let firstSlot = Int(sequenceNumber % UInt64(ring.numBuffers)) * batchSize
         if T.self == Bool.self,
            let offset = ring.storage.firstInvalidBool(leaf: leaf.index, firstSlot: firstSlot, count: batchSize) {
             throw .invalidBool(path: leaf.path, byteOffset: offset)

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The learner's end: owns the schema and the ring, takes samples from producers and hands the
 /// learner full batches as zero-copy views.
 ///
@@ -11,6 +13,9 @@
 /// }
 /// ```
 ///
+/// Rollout workers connect over TCP once the server listens (``listen(_:options:)``): id-echo's
+/// wire v1 and Chorus wire v2, each on its own port, both feeding the same ring.
+///
 /// One consumer at a time: `next()`, `withNextBatch`, and iterating `batches()` all take from
 /// the same sequence of batches. Producers may be on any number of threads.
 public final class Server: Sendable {
@@ -18,6 +23,14 @@ public final class Server: Sendable {
     public let batchSize: Int
     public let numBuffers: Int
     let ring: Ring
+    private let transport = Mutex<TransportState>(.notListening)
+
+    private enum TransportState {
+        case notListening
+        case listening(Transport)
+        /// Keeps the stopped transport, if any, so its final counters stay readable.
+        case shutDown(Transport?)
+    }
 
     /// Allocates the ring: `numBuffers × batchSize` sample slots, zero-filled.
     public init(schema: Schema, batchSize: Int, numBuffers: Int = 3) throws(ServerError) {
@@ -76,6 +89,24 @@ public final class Server: Sendable {
         }
     }
 
+    // MARK: Transport
+
+    /// Starts accepting rollout workers on `listeners` (all served by the same I/O threads),
+    /// and returns the bound addresses (a port of 0 is replaced by the one picked). Call once.
+    @discardableResult
+    public func listen(_ listeners: [ListenerConfiguration], options: TransportOptions = TransportOptions())
+        throws(TransportError) -> [BoundListener]
+    {
+        try transport.withLock { (state) throws(TransportError) -> [BoundListener] in
+            guard case .notListening = state else {
+                throw .notStartable("the server is already listening, or shut down")
+            }
+            let started = try Transport(ring: ring, configurations: listeners, options: options)
+            state = .listening(started)
+            return started.listeners
+        }
+    }
+
     // MARK: The learner
 
     /// Releases the batch held before, then blocks until the next full batch. Returns `nil`
@@ -111,9 +142,24 @@ public final class Server: Sendable {
     /// complete batch, then `nil`.
     public func shutdown() {
         ring.shutdown()
+        let stopping = transport.withLock { state -> Transport? in
+            guard case .listening(let transport) = state else {
+                if case .notListening = state { state = .shutDown(nil) }
+                return nil
+            }
+            state = .shutDown(transport)
+            return transport
+        }
+        stopping?.stop()
     }
 
     public var metrics: ServerMetrics {
-        ServerMetrics(ring: ring.metrics)
+        let transportMetrics = transport.withLock { state -> TransportMetrics in
+            switch state {
+            case .listening(let transport), .shutDown(let transport?): transport.counters.snapshot
+            case .notListening, .shutDown(nil): TransportMetrics()
+            }
+        }
+        return ServerMetrics(ring: ring.metrics, transport: transportMetrics)
     }
 }

@@ -1,0 +1,105 @@
+/// One TCP connection of an I/O loop: its phase, its receive buffer, and what it has to send.
+///
+/// Owned and touched only by its loop's thread.
+final class Connection {
+    enum Phase: Equatable {
+        /// v2: waiting for the client's hello.
+        case awaitingHello
+        /// Samples flow in, acks flow out.
+        case streaming
+        /// A verdict refusing the client is on its way; then the connection closes.
+        case refusing
+        /// Shut down; waiting for the operations in flight to complete before the fd closes.
+        case closing
+    }
+
+    let owner: ConnectionOwner
+    let fd: Int32
+    let listener: Int
+    let wireProtocol: WireProtocol
+    var phase: Phase
+
+    // Receive buffer invariant: allocated in `init`, freed in `deinit`, which the loop lets
+    // happen only when no receive is in flight. Bytes `start..<filled` are received and not yet
+    // consumed; a receive, when in flight, writes into `filled..<capacity`.
+    let receiveBuffer: UnsafeMutableRawBufferPointer
+    var start = 0
+    var filled = 0
+    var receiving = false
+    /// The ring was full: the loop stopped receiving until it has space again.
+    var stalled = false
+    /// The peer closed its side (EOF or error); what was received is still committed.
+    var peerClosed = false
+
+    // Send invariant: `outbox` segments point into `ownBuffer` (freed in `deinit`, which the loop
+    // lets happen only when no send is in flight) or into buffers the loop keeps for its whole
+    // life. The first segment is the one in flight while `sending` is true.
+    let ownBuffer: UnsafeMutableRawBufferPointer
+    var outbox: [UnsafeRawBufferPointer] = []
+    var sending = false
+    var lastSendProgress: ContinuousClock.Instant?
+    var echoAcksOwed = 0
+    var chorusAckOwed = false
+    /// v1: the handshake has not been fully sent yet.
+    var handshakeUnsent = false
+
+    /// v2: this connection's nonce, and its session once the hello was accepted.
+    var nonce: [UInt8] = []
+    var session: Session?
+    var nextSequence: UInt64 = 0
+
+    /// When the handshake (or the refusal's goodbye) must be done.
+    var deadline: ContinuousClock.Instant?
+    var lastReceive: ContinuousClock.Instant
+
+    /// Offsets in `ownBuffer`: the 8-byte v2 ack, then a verdict, then the v2 server hello.
+    static let ackOffset = 0
+    static let verdictOffset = 8
+    static let helloOffset = verdictOffset + 3 + ChorusWire.maximumReason + 8
+
+    init(owner: ConnectionOwner, fd: Int32, listener: Int, wireProtocol: WireProtocol,
+         receiveCapacity: Int, helloSize: Int, now: ContinuousClock.Instant) {
+        self.owner = owner
+        self.fd = fd
+        self.listener = listener
+        self.wireProtocol = wireProtocol
+        phase = wireProtocol == .chorus ? .awaitingHello : .streaming
+        receiveBuffer = .allocate(byteCount: receiveCapacity, alignment: 64)
+        ownBuffer = .allocate(byteCount: Self.helloOffset + helloSize, alignment: 8)
+        lastReceive = now
+    }
+
+    deinit {
+        receiveBuffer.deallocate()
+        ownBuffer.deallocate()
+    }
+
+    var received: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: receiveBuffer[start..<filled])
+    }
+
+    var freeSpace: UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(rebasing: receiveBuffer[filled...])
+    }
+
+    /// Moves the unconsumed bytes to the front so the next receive has the most room.
+    func compact() {
+        guard start > 0 else { return }
+        let count = filled - start
+        if count > 0 {
+            receiveBuffer.baseAddress!.copyMemory(from: receiveBuffer.baseAddress! + start, byteCount: count)
+        }
+        start = 0
+        filled = count
+    }
+
+    /// Copies `bytes` into `ownBuffer` at `offset` and queues them for sending.
+    func queueOwn(_ bytes: [UInt8], at offset: Int) {
+        precondition(offset + bytes.count <= ownBuffer.count)
+        let destination = UnsafeMutableRawBufferPointer(rebasing: ownBuffer[offset..<offset + bytes.count])
+        bytes.withUnsafeBytes { destination.copyMemory(from: $0) }
+        outbox.append(UnsafeRawBufferPointer(destination))
+    }
+
+    var isIdleForClose: Bool { !receiving && !sending }
+}

@@ -1,0 +1,64 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A server's TCP transport: its listeners and the I/O loops serving them, one thread each.
+final class Transport: Sendable {
+    let listeners: [BoundListener]
+    let counters = TransportCounters()
+    private let loops: [TransportLoop]
+    private let threads: [IOThread]
+
+    /// Binds every listener (so address errors surface here), then starts the I/O threads.
+    init(ring: Ring, configurations: [ListenerConfiguration], options: TransportOptions) throws(TransportError) {
+        guard options.ioThreads >= 1, options.maxConnections >= 1 else {
+            throw .notStartable("ioThreads and maxConnections must be at least 1")
+        }
+        for configuration in configurations where configuration.wireProtocol == .echo {
+            guard configuration.secret == nil else {
+                throw .notStartable("echo v1 has no authentication; a secret needs the chorus protocol")
+            }
+            if let reason = EchoWire.unrepresentableReason(ring.schema) { throw .unsupportedSchema(reason) }
+        }
+        // Each loop gets its own socket per listener (SO_REUSEPORT spreads connections over them).
+        var sockets: [[Int32]] = Array(repeating: [], count: options.ioThreads)
+        var bound: [BoundListener] = []
+        do throws(TransportError) {
+            for configuration in configurations {
+                var port = configuration.port
+                for loop in 0..<options.ioThreads {
+                    let fd = try Socket.listen(host: configuration.host, port: port, reusePort: options.ioThreads > 1)
+                    sockets[loop].append(fd)
+                    port = Socket.boundPort(fd)
+                }
+                bound.append(BoundListener(wireProtocol: configuration.wireProtocol, host: configuration.host, port: port))
+            }
+        } catch {
+            sockets.joined().forEach { _ = close($0) }
+            throw error
+        }
+        var options = options
+        options.sessionCapacity = max(options.sessionCapacity, options.maxConnections + 64)
+        let sessions = SessionRegistry(capacity: options.sessionCapacity, expiry: options.sessionExpiry)
+        var loops: [TransportLoop] = []
+        do throws(TransportError) {
+            for index in 0..<options.ioThreads {
+                loops.append(try TransportLoop(
+                    index: index, ring: ring, listeners: Array(zip(configurations, sockets[index])),
+                    options: options, counters: counters, sessions: sessions))
+            }
+        } catch {
+            sockets.joined().forEach { _ = close($0) }
+            throw error
+        }
+        self.listeners = bound
+        self.loops = loops
+        threads = try loops.map { loop throws(TransportError) in try IOThread { loop.run() } }
+    }
+
+    /// Closes the listeners and every connection, and waits for the I/O threads to finish.
+    func stop() {
+        loops.forEach { $0.requestStop() }
+        threads.forEach { $0.join() }
+    }
+}

@@ -1,0 +1,496 @@
+import CLibURing
+import Crypto
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One I/O thread's event loop: its listeners, its connections, one io_uring.
+///
+/// Every connection has at most one receive and one send in flight. A receive reads as much as
+/// the buffer holds (many samples at once); whole samples are reserved in the ring, copied in
+/// and committed, and only then acked, with one ack write per receive. When the ring is full the
+/// connection stops receiving (TCP back-pressure reaches the client) and the ring wakes the loop
+/// through an eventfd when the consumer frees space. A 100 ms tick enforces the timeouts.
+final class TransportLoop: @unchecked Sendable {
+    /// What an io_uring tag names: bits 0–7 the operation, 8–31 the generation, 32–63 the slot.
+    private enum Operation: UInt64 {
+        case accept = 1, receive, send, wake, tick
+    }
+
+    private struct Listener {
+        let configuration: ListenerConfiguration
+        let fd: Int32
+        var accepting = false
+        var open = true
+        let key: SymmetricKey?
+    }
+
+    let index: Int
+    private let ring: Ring
+    private let options: TransportOptions
+    private let counters: TransportCounters
+    private let sessions: SessionRegistry
+    private let uring: IOURing
+    private var listeners: [Listener]
+    private var slots: [Connection?] = []
+    private var generations: [UInt32] = []
+    private var freeSlots: [Int] = []
+    private var stopping = false
+    private let stopRequested = Atomic<Bool>(false)
+    private var spaceListener = 0
+    private var lastExpiry = ContinuousClock.now
+    private let receiveCapacity: Int
+    private let helloSize: Int
+    private let schemaText: [UInt8]
+
+    // Invariant: these buffers are allocated in `init` and freed in `deinit`, after `run` has
+    // returned with no connection left and the io_uring closed, so nothing the kernel still
+    // holds points into them.
+    private let wakeFD: Int32
+    private let wakeBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 8, alignment: 8)
+    private let tickInterval = UnsafeMutablePointer<__kernel_timespec>.allocate(capacity: 1)
+    /// `0x01` bytes: v1 acks for up to this many samples in one write.
+    private let echoAcks = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
+    private let echoHandshake: UnsafeMutableRawBufferPointer
+
+    private var schema: Schema { ring.schema }
+
+    init(index: Int, ring: Ring, listeners: [(ListenerConfiguration, Int32)], options: TransportOptions,
+         counters: TransportCounters, sessions: SessionRegistry) throws(TransportError) {
+        self.index = index
+        self.ring = ring
+        self.options = options
+        self.counters = counters
+        self.sessions = sessions
+        uring = try IOURing(entries: 1024)
+        self.listeners = listeners.map { configuration, fd in
+            Listener(configuration: configuration, fd: fd, key: configuration.secret.map { SymmetricKey(data: $0) })
+        }
+        wakeFD = eventfd(0, Int32(EFD_CLOEXEC))
+        guard wakeFD >= 0 else { throw .system("eventfd", errno: errno) }
+        let sampleSize = ring.schema.sampleSize
+        let (twoSamples, overflow) = sampleSize.multipliedReportingOverflow(by: 2)
+        schemaText = Array(ring.schema.canonicalJSON.utf8)
+        helloSize = ChorusWire.serverHelloHeaderSize + schemaText.count
+        receiveCapacity = max(options.receiveBufferSize, overflow ? sampleSize : twoSamples,
+                              ChorusWire.clientHelloHeaderSize + ChorusWire.maximumSchemaText)
+        tickInterval.pointee = __kernel_timespec(tv_sec: 0, tv_nsec: 100_000_000)
+        echoAcks.initializeMemory(as: UInt8.self, repeating: EchoWire.ack)
+        let handshake = EchoWire.handshake(for: ring.schema)
+        echoHandshake = .allocate(byteCount: handshake.count, alignment: 8)
+        handshake.withUnsafeBytes { echoHandshake.copyMemory(from: $0) }
+        spaceListener = ring.addSpaceListener { [wakeFD] in
+            var one: UInt64 = 1
+            _ = write(wakeFD, &one, 8)
+        }
+    }
+
+    deinit {
+        close(wakeFD)
+        wakeBuffer.deallocate()
+        tickInterval.deallocate()
+        echoAcks.deallocate()
+        echoHandshake.deallocate()
+    }
+
+    /// Asks the loop to close its listeners and connections and return from `run`. Any thread.
+    func requestStop() {
+        stopRequested.store(true, ordering: .releasing)
+        var one: UInt64 = 1
+        _ = write(wakeFD, &one, 8)
+    }
+
+    /// Runs until stopped, on the calling (dedicated) thread.
+    func run() {
+        for index in listeners.indices { armAccept(index) }
+        armWake()
+        armTick()
+        while !(stopping && slots.allSatisfy { $0 == nil }) {
+            uring.submitAndWait(handle)
+        }
+        for listener in listeners where listener.open { close(listener.fd) }
+        uring.close()
+    }
+
+    // MARK: Completions
+
+    private func tag(_ operation: Operation, slot: Int, generation: UInt32 = 0) -> UInt64 {
+        UInt64(slot) << 32 | UInt64(generation & 0xFF_FFFF) << 8 | operation.rawValue
+    }
+
+    private func handle(_ completion: IOURing.Completion) {
+        let slot = Int(completion.tag >> 32)
+        let generation = UInt32((completion.tag >> 8) & 0xFF_FFFF)
+        switch Operation(rawValue: completion.tag & 0xFF) {
+        case .accept: accepted(completion, listener: slot)
+        case .receive: connection(slot, generation).map { received(completion.result, on: $0) }
+        case .send: connection(slot, generation).map { sent(completion.result, on: $0) }
+        case .wake: woken()
+        case .tick: ticked()
+        case nil: fatalError("unknown io_uring tag \(completion.tag)")
+        }
+    }
+
+    private func connection(_ slot: Int, _ generation: UInt32) -> Connection? {
+        guard slot < slots.count, let connection = slots[slot],
+              connection.owner.generation & 0xFF_FFFF == generation else { return nil }
+        return connection
+    }
+
+    private func armAccept(_ index: Int) {
+        guard listeners[index].open, !listeners[index].accepting, !stopping else { return }
+        listeners[index].accepting = true
+        uring.acceptMultishot(listener: listeners[index].fd, tag: tag(.accept, slot: index))
+    }
+
+    private func armWake() {
+        uring.read(fd: wakeFD, into: wakeBuffer, tag: tag(.wake, slot: 0))
+    }
+
+    private func armTick() {
+        uring.timeout(tickInterval, tag: tag(.tick, slot: 0))
+    }
+
+    private func accepted(_ completion: IOURing.Completion, listener index: Int) {
+        if !completion.hasMore { listeners[index].accepting = false }
+        guard completion.result >= 0 else { return }  // re-armed by the next tick, so errors cannot spin
+        let fd = completion.result
+        if !listeners[index].accepting { armAccept(index) }
+        guard !stopping else {
+            close(fd)
+            return
+        }
+        counters.accepted.add(1, ordering: .relaxed)
+        Socket.setNoDelay(fd)
+        let configuration = listeners[index].configuration
+        let active = counters.active.load(ordering: .relaxed)
+        let full = active >= options.maxConnections
+        // Over the limit, v1 has no way to say why: close at once. v2 gets a verdict, within a
+        // small allowance of extra connections so a flood cannot grow memory without bound.
+        if full && (configuration.wireProtocol == .echo || active >= options.maxConnections + 64) {
+            counters.refused(.serverFull)
+            close(fd)
+            return
+        }
+        let connection = open(fd, listener: index, protocol: configuration.wireProtocol)
+        let now = ContinuousClock.now
+        connection.deadline = now + options.handshakeTimeout
+        switch configuration.wireProtocol {
+        case .echo:
+            connection.outbox.append(UnsafeRawBufferPointer(echoHandshake))
+            connection.handshakeUnsent = true
+        case .chorus:
+            var generator = SystemRandomNumberGenerator()
+            connection.nonce = (0..<16).map { _ in generator.next() }
+            let hello = ChorusWire.ServerHello(authenticationRequired: configuration.secret != nil,
+                                               nonce: connection.nonce, schemaText: schemaText)
+            connection.queueOwn(hello.encoded(), at: Connection.helloOffset)
+            if full {
+                refuse(connection, .serverFull, "server full: \(options.maxConnections) connections", .serverFull)
+            }
+        }
+        sendNext(connection)
+        receiveNext(connection)
+    }
+
+    private func open(_ fd: Int32, listener: Int, protocol wireProtocol: WireProtocol) -> Connection {
+        let slot: Int
+        if let free = freeSlots.popLast() {
+            slot = free
+        } else {
+            slot = slots.count
+            slots.append(nil)
+            generations.append(0)
+        }
+        generations[slot] &+= 1
+        let owner = ConnectionOwner(loop: index, slot: slot, generation: generations[slot])
+        let connection = Connection(owner: owner, fd: fd, listener: listener, wireProtocol: wireProtocol,
+                                    receiveCapacity: receiveCapacity, helloSize: helloSize, now: .now)
+        slots[slot] = connection
+        counters.active.add(1, ordering: .relaxed)
+        return connection
+    }
+
+    private func received(_ result: Int32, on connection: Connection) {
+        connection.receiving = false
+        if result > 0 {
+            connection.filled += Int(result)
+            connection.lastReceive = .now
+            counters.bytes.add(UInt64(result), ordering: .relaxed)
+        } else {
+            connection.peerClosed = true
+            if result < 0 && result != -ECANCELED && connection.phase != .closing {
+                counters.reset.add(1, ordering: .relaxed)
+            }
+        }
+        process(connection)
+    }
+
+    private func sent(_ result: Int32, on connection: Connection) {
+        connection.sending = false
+        guard result >= 0 else {
+            closeConnection(connection)
+            return
+        }
+        let segment = connection.outbox[0]
+        if Int(result) < segment.count {
+            connection.outbox[0] = UnsafeRawBufferPointer(rebasing: segment[Int(result)...])
+        } else {
+            connection.outbox.removeFirst()
+        }
+        connection.lastSendProgress = .now
+        guard connection.phase != .closing else {
+            finishClosing(connection)
+            return
+        }
+        if connection.outbox.isEmpty {
+            connection.lastSendProgress = nil
+            if connection.handshakeUnsent {
+                connection.handshakeUnsent = false
+                connection.deadline = nil
+            }
+            if connection.phase == .refusing {
+                // Let the client read the verdict before the socket goes: half-close, then wait
+                // (bounded) for its EOF, so our close sends FIN and not RST.
+                shutdown(connection.fd, Int32(SHUT_WR))
+                connection.deadline = .now + min(options.handshakeTimeout, .seconds(2))
+            }
+        }
+        sendNext(connection)
+    }
+
+    private func woken() {
+        armWake()
+        if stopRequested.load(ordering: .acquiring) && !stopping { beginStop() }
+        for case let connection? in slots where connection.stalled {
+            connection.stalled = false
+            process(connection)
+        }
+    }
+
+    private func ticked() {
+        armTick()
+        let now = ContinuousClock.now
+        for case let connection? in slots where connection.phase != .closing {
+            if let deadline = connection.deadline, now >= deadline {
+                if connection.phase != .refusing { counters.refused(.handshakeTimeout) }
+                closeConnection(connection)
+            } else if connection.sending, let progress = connection.lastSendProgress,
+                      now - progress >= options.sendTimeout {
+                counters.refused(.sendTimeout)
+                closeConnection(connection)
+            } else if let idle = options.idleTimeout, connection.phase == .streaming, !connection.stalled,
+                      now - connection.lastReceive >= idle {
+                counters.refused(.idleTimeout)
+                closeConnection(connection)
+            } else if let session = connection.session, !session.isOwned(by: connection.owner) {
+                closeConnection(connection)  // a reconnect took the session over
+            }
+        }
+        for index in listeners.indices { armAccept(index) }
+        if index == 0 && now - lastExpiry >= .seconds(1) {
+            sessions.expire(now: now)
+            lastExpiry = now
+        }
+    }
+
+    // MARK: Connections
+
+    /// Acts on what the connection has received, then receives more, or closes it.
+    private func process(_ connection: Connection) {
+        switch connection.phase {
+        case .awaitingHello: readHello(connection)
+        case .streaming: ingest(connection)
+        case .refusing:
+            connection.start = 0
+            connection.filled = 0
+        case .closing:
+            finishClosing(connection)
+            return
+        }
+        guard connection.phase != .closing, !connection.stalled else { return }
+        if connection.peerClosed {
+            if connection.phase == .streaming && connection.filled > connection.start {
+                counters.truncated.add(1, ordering: .relaxed)
+            }
+            closeConnection(connection)
+        } else {
+            receiveNext(connection)
+        }
+    }
+
+    private func receiveNext(_ connection: Connection) {
+        guard !connection.receiving, !connection.stalled, !connection.peerClosed,
+              connection.phase != .closing, connection.filled < connection.receiveBuffer.count else { return }
+        connection.receiving = true
+        uring.receive(fd: connection.fd, into: connection.freeSpace,
+                      tag: tag(.receive, slot: connection.owner.slot, generation: connection.owner.generation))
+    }
+
+    private func sendNext(_ connection: Connection) {
+        guard !connection.sending, connection.phase != .closing else { return }
+        if connection.outbox.isEmpty {
+            if connection.echoAcksOwed > 0 {
+                let count = min(connection.echoAcksOwed, echoAcks.count)
+                connection.echoAcksOwed -= count
+                connection.outbox.append(UnsafeRawBufferPointer(rebasing: echoAcks[..<count]))
+            } else if connection.chorusAckOwed {
+                connection.chorusAckOwed = false
+                connection.queueOwn(ChorusWire.ack(connection.nextSequence), at: Connection.ackOffset)
+            } else {
+                return
+            }
+            counters.ackWrites.add(1, ordering: .relaxed)
+        }
+        connection.sending = true
+        if connection.lastSendProgress == nil { connection.lastSendProgress = .now }
+        uring.send(fd: connection.fd, from: connection.outbox[0],
+                   tag: tag(.send, slot: connection.owner.slot, generation: connection.owner.generation))
+    }
+
+    private func readHello(_ connection: Connection) {
+        switch ChorusWire.ClientHello.decode(Array(connection.received)[...]) {
+        case .incomplete:
+            return
+        case .malformed(let reason):
+            refuse(connection, .malformedHello, reason, .malformedHello)
+        case .complete(let hello, let consumed):
+            connection.start += consumed
+            accept(hello, on: connection)
+        }
+    }
+
+    private func accept(_ hello: ChorusWire.ClientHello, on connection: Connection) {
+        if stopping {
+            return refuse(connection, .shuttingDown, "the server is shutting down", .shuttingDown)
+        }
+        if let key = listeners[connection.listener].key,
+           !HMAC<SHA256>.isValidAuthenticationCode(
+               hello.mac, authenticating: connection.nonce + hello.sessionID.bytes, using: key) {
+            return refuse(connection, .authenticationFailed,
+                          "authentication failed: the client's secret does not match the server's",
+                          .authenticationFailed)
+        }
+        let clientSchema: Schema
+        do {
+            clientSchema = try Schema(jsonBytes: hello.schemaText)
+        } catch {
+            return refuse(connection, .schemaMismatch, "the client's schema is invalid: \(error)", .schemaMismatch)
+        }
+        if let reason = schema.difference(fromClient: clientSchema) {
+            return refuse(connection, .schemaMismatch, reason, .schemaMismatch)
+        }
+        let (session, next, resumed) = sessions.attach(
+            hello.sessionID, lowestUnacked: hello.lowestUnacked, owner: connection.owner, now: .now)
+        if resumed { counters.resumed.add(1, ordering: .relaxed) }
+        connection.session = session
+        connection.nextSequence = next
+        connection.phase = .streaming
+        connection.deadline = nil
+        connection.queueOwn(ChorusWire.Verdict(status: .accepted, nextSequence: next).encoded(),
+                            at: Connection.verdictOffset)
+        sendNext(connection)
+        ingest(connection)
+    }
+
+    private func refuse(_ connection: Connection, _ status: ChorusWire.Status, _ reason: String,
+                        _ refusal: TransportMetrics.Refusal) {
+        counters.refused(refusal)
+        connection.queueOwn(ChorusWire.Verdict(status: status, reason: reason).encoded(), at: Connection.verdictOffset)
+        connection.phase = .refusing
+        connection.deadline = .now + options.handshakeTimeout
+        sendNext(connection)
+    }
+
+    private enum Ingested {
+        case committed(Int)
+        case ringFull
+        case ringShutDown
+        case superseded
+    }
+
+    /// Commits every whole sample received, then owes an ack for them.
+    private func ingest(_ connection: Connection) {
+        let sampleSize = schema.sampleSize
+        var committed = 0
+        ingesting: while connection.filled - connection.start >= sampleSize {
+            switch commit(connection, upTo: (connection.filled - connection.start) / sampleSize) {
+            case .committed(let count):
+                connection.start += count * sampleSize
+                committed += count
+            case .ringFull:
+                connection.stalled = true
+                counters.stalls.add(1, ordering: .relaxed)
+                ring.armSpaceListener(spaceListener)
+                break ingesting
+            case .ringShutDown, .superseded:
+                closeConnection(connection)
+                return
+            }
+        }
+        connection.compact()
+        guard committed > 0 else { return }
+        counters.samples.add(UInt64(committed), ordering: .relaxed)
+        switch connection.wireProtocol {
+        case .echo: connection.echoAcksOwed += committed
+        case .chorus: connection.chorusAckOwed = true
+        }
+        sendNext(connection)
+    }
+
+    /// Reserves, copies and commits up to `count` whole samples; a v2 connection does so only
+    /// while it owns its session, advancing the session in the same critical section.
+    private func commit(_ connection: Connection, upTo count: Int) -> Ingested {
+        let received = connection.received
+        let attempt = { [ring] () -> Ingested in
+            do throws(RingError) {
+                guard let reservation = try ring.tryReserve(upTo: count) else { return .ringFull }
+                let committed = reservation.count
+                ring.write(UnsafeRawBufferPointer(rebasing: received[..<(committed * ring.schema.sampleSize)]),
+                           into: reservation)
+                ring.commit(reservation)
+                return .committed(committed)
+            } catch {
+                return .ringShutDown
+            }
+        }
+        guard let session = connection.session else { return attempt() }
+        let outcome = session.ifOwned(by: connection.owner, now: .now) { next -> Ingested in
+            let outcome = attempt()
+            if case .committed(let count) = outcome { next += UInt64(count) }
+            return outcome
+        } ?? .superseded
+        if case .committed(let count) = outcome { connection.nextSequence += UInt64(count) }
+        return outcome
+    }
+
+    /// Shuts the socket down (which completes its operations in flight) and frees the
+    /// connection once none is left.
+    private func closeConnection(_ connection: Connection) {
+        guard connection.phase != .closing else { return }
+        connection.session?.release(by: connection.owner, now: .now)
+        connection.phase = .closing
+        shutdown(connection.fd, Int32(SHUT_RDWR))
+        finishClosing(connection)
+    }
+
+    private func finishClosing(_ connection: Connection) {
+        guard connection.phase == .closing, connection.isIdleForClose,
+              slots[connection.owner.slot] === connection else { return }
+        close(connection.fd)
+        slots[connection.owner.slot] = nil
+        freeSlots.append(connection.owner.slot)
+        counters.active.subtract(1, ordering: .relaxed)
+    }
+
+    private func beginStop() {
+        stopping = true
+        for index in listeners.indices where listeners[index].open {
+            shutdown(listeners[index].fd, Int32(SHUT_RDWR))
+            close(listeners[index].fd)
+            listeners[index].open = false
+        }
+        for case let connection? in slots { closeConnection(connection) }
+    }
+}

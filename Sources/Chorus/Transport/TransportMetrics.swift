@@ -1,0 +1,58 @@
+/// A snapshot of a server's transport counters (all listeners, all I/O threads).
+public struct TransportMetrics: Hashable, Sendable {
+    /// Why a connection was refused or closed by the server.
+    public enum Refusal: String, Hashable, Sendable, CaseIterable {
+        case schemaMismatch, authenticationFailed, malformedHello, serverFull, shuttingDown
+        case handshakeTimeout, sendTimeout, idleTimeout
+    }
+
+    public var connectionsAccepted: UInt64 = 0
+    public var connectionsActive: Int = 0
+    /// Connections the peer reset, or that failed with another socket error.
+    public var connectionsReset: UInt64 = 0
+    /// Connections that ended in the middle of a sample; the partial sample was dropped.
+    public var samplesTruncated: UInt64 = 0
+    public var samplesReceived: UInt64 = 0
+    public var bytesReceived: UInt64 = 0
+    /// Ack messages written (each covers one or more samples).
+    public var ackWrites: UInt64 = 0
+    /// Times a connection paused reading because the ring was full.
+    public var stalls: UInt64 = 0
+    /// v2 reconnects that resumed a known session.
+    public var sessionsResumed: UInt64 = 0
+    public var refusals: [Refusal: UInt64] = [:]
+}
+
+import Synchronization
+
+/// The live counters behind ``TransportMetrics``, written by the I/O threads.
+final class TransportCounters: Sendable {
+    let accepted = Atomic<UInt64>(0)
+    let active = Atomic<Int>(0)
+    let reset = Atomic<UInt64>(0)
+    let truncated = Atomic<UInt64>(0)
+    let samples = Atomic<UInt64>(0)
+    let bytes = Atomic<UInt64>(0)
+    let ackWrites = Atomic<UInt64>(0)
+    let stalls = Atomic<UInt64>(0)
+    let resumed = Atomic<UInt64>(0)
+    private let refusals = Mutex<[TransportMetrics.Refusal: UInt64]>([:])
+
+    func refused(_ reason: TransportMetrics.Refusal) {
+        refusals.withLock { $0[reason, default: 0] += 1 }
+    }
+
+    var snapshot: TransportMetrics {
+        TransportMetrics(
+            connectionsAccepted: accepted.load(ordering: .relaxed),
+            connectionsActive: active.load(ordering: .relaxed),
+            connectionsReset: reset.load(ordering: .relaxed),
+            samplesTruncated: truncated.load(ordering: .relaxed),
+            samplesReceived: samples.load(ordering: .relaxed),
+            bytesReceived: bytes.load(ordering: .relaxed),
+            ackWrites: ackWrites.load(ordering: .relaxed),
+            stalls: stalls.load(ordering: .relaxed),
+            sessionsResumed: resumed.load(ordering: .relaxed),
+            refusals: refusals.withLock { $0 })
+    }
+}

@@ -1,0 +1,44 @@
+/// Little-endian reading and writing for the wire codecs, on plain byte arrays (no raw memory).
+struct WireReader {
+    private let bytes: ArraySlice<UInt8>
+    private(set) var position: Int
+
+    init(_ bytes: ArraySlice<UInt8>) {
+        self.bytes = bytes
+        position = bytes.startIndex
+    }
+
+    var consumed: Int { position - bytes.startIndex }
+    var remaining: Int { bytes.endIndex - position }
+
+    /// The next `count` bytes, or nil when fewer are available.
+    mutating func read(_ count: Int) -> ArraySlice<UInt8>? {
+        guard count >= 0, remaining >= count else { return nil }
+        defer { position += count }
+        return bytes[position..<position + count]
+    }
+
+    mutating func read<T: FixedWidthInteger & UnsignedInteger>(_: T.Type) -> T? {
+        read(MemoryLayout<T>.size).map { slice in
+            slice.reversed().reduce(T.zero) { $0 << 8 | T($1) }
+        }
+    }
+}
+
+extension Array where Element == UInt8 {
+    mutating func appendLittleEndian<T: FixedWidthInteger>(_ value: T) {
+        for index in 0..<MemoryLayout<T>.size {
+            append(UInt8(truncatingIfNeeded: value >> (8 * index)))
+        }
+    }
+}
+
+/// The outcome of decoding a message that may not have fully arrived yet.
+enum WireDecoding<Message> {
+    /// Not enough bytes yet; read more and try again.
+    case incomplete
+    /// A whole message, and how many bytes it took.
+    case complete(Message, consumed: Int)
+    /// The bytes can never become a valid message.
+    case malformed(String)
+}
