@@ -156,7 +156,7 @@ import Testing
     @Test func cancellingAWaitingAsyncConsumerEndsIt() async throws {
         let server = try Server(schema: Self.schema, batchSize: 16)
         let task = Task { await server.nextAsync()?.sequenceNumber }
-        #expect(eventually { server.metrics.ring.consumerWaits == 1 })
+        #expect(await eventually { server.metrics.ring.consumerWaits == 1 })
         task.cancel()
         #expect(await task.value == nil)
     }

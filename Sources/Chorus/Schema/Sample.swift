@@ -52,13 +52,17 @@ public struct Sample: Hashable, Sendable {
         guard elementCount == leaf.elementCount else {
             return .wrongElementCount(path: path, expected: leaf.elementCount, given: elementCount)
         }
-        bytes.withUnsafeMutableBytes { sample in
-            // In bounds: the schema placed this leaf at `offset` with `byteCount` bytes, and
-            // `source` holds `elementCount` elements of the leaf's dtype, so `byteCount` bytes.
-            UnsafeMutableRawBufferPointer(rebasing: sample[leaf.offset..<leaf.offset + leaf.byteCount])
-                .copyMemory(from: source)
-        }
+        // `source` holds `elementCount` elements of the leaf's dtype: exactly `byteCount` bytes.
+        replaceBytes(at: leaf.offset, with: source)
         return nil
+    }
+
+    /// Copies `source` over the packed bytes starting at `offset`.
+    mutating func replaceBytes(at offset: Int, with source: UnsafeRawBufferPointer) {
+        precondition(offset >= 0 && offset + source.count <= bytes.count, "write outside the sample")
+        bytes.withUnsafeMutableBytes { sample in
+            UnsafeMutableRawBufferPointer(rebasing: sample[offset..<offset + source.count]).copyMemory(from: source)
+        }
     }
 
     /// Writes a one-element leaf (a scalar, or a shape of all ones).

@@ -33,3 +33,14 @@ func eventually(seconds: Double = 30, _ condition: () -> Bool) -> Bool {
     }
     return condition()
 }
+
+/// `eventually` for async tests: suspends between polls instead of blocking a thread of the
+/// cooperative pool, which the awaited task may need.
+func eventually(seconds: Double = 30, _ condition: () -> Bool) async -> Bool {
+    let end = ContinuousClock.now + .seconds(seconds)
+    while ContinuousClock.now < end {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(1))
+    }
+    return condition()
+}

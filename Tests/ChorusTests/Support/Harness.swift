@@ -1,0 +1,150 @@
+import Foundation
+import Synchronization
+@testable import Chorus
+
+/// Samples that carry an id, with padding derived from it, so a test can check that each
+/// arrived exactly once and intact.
+enum Tagged {
+    static let schema = try! Schema(["id": .leaf(.uint64), "pad": .leaf(.uint8, 12)])
+
+    static func packed(_ ids: some Sequence<UInt64>) -> [UInt8] {
+        ids.flatMap { id -> [UInt8] in
+            var bytes: [UInt8] = []
+            bytes.appendLittleEndian(id)
+            return bytes + (0..<12).map { UInt8(truncatingIfNeeded: id &* 7 &+ UInt64($0)) }
+        }
+    }
+
+    static func sample(_ id: UInt64) -> Sample {
+        var sample = Sample(schema: schema)
+        try! sample.set("id", to: id)
+        try! sample.set("pad", to: (0..<12).map { UInt8(truncatingIfNeeded: id &* 7 &+ UInt64($0)) })
+        return sample
+    }
+
+    /// The ids of a batch, after checking every sample's padding.
+    static func ids(in batch: Batch) throws -> [UInt64] {
+        let ids = try batch["id", as: UInt64.self].buffer
+        let pad = try batch["pad", as: UInt8.self].buffer
+        for (index, id) in ids.enumerated() {
+            for byte in 0..<12 where pad[index * 12 + byte] != UInt8(truncatingIfNeeded: id &* 7 &+ UInt64(byte)) {
+                throw HarnessError("sample \(id) arrived torn")
+            }
+        }
+        return Array(ids)
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A server listening on free loopback ports, echo and chorus, with a consumer thread that
+/// collects every id it receives.
+final class LoopbackServer: Sendable {
+    let server: Server
+    let echoPort: Int
+    let chorusPort: Int
+    private let inbox = Inbox()
+    private let consumer: ThreadGroup?
+
+    /// What the consumer thread collected.
+    private final class Inbox: Sendable {
+        let received = Mutex<[UInt64]>([])
+        let failures = Mutex<[String]>([])
+    }
+
+    init(batchSize: Int = 1, numBuffers: Int = 3, secret: [UInt8]? = nil, options: TransportOptions = TransportOptions(),
+         consume: Bool = true) throws {
+        server = try Server(schema: Tagged.schema, batchSize: batchSize, numBuffers: numBuffers)
+        let bound = try server.listen([.echo(port: 0), .chorus(port: 0, secret: secret)], options: options)
+        echoPort = bound[0].port
+        chorusPort = bound[1].port
+        guard consume else {
+            consumer = nil
+            return
+        }
+        consumer = ThreadGroup(1) { [server, inbox] _ in
+            while let batch = server.next() {
+                do {
+                    let ids = try Tagged.ids(in: batch)
+                    inbox.received.withLock { $0 += ids }
+                } catch {
+                    inbox.failures.withLock { $0.append("\(error)") }
+                }
+            }
+        }
+    }
+
+    var ids: [UInt64] { inbox.received.withLock { $0 } }
+    var errors: [String] { inbox.failures.withLock { $0 } }
+
+    /// Waits until `count` samples arrived (bounded), then shuts down and returns them.
+    func collect(_ count: Int, seconds: Double = 60) -> [UInt64] {
+        _ = eventually(seconds: seconds) { inbox.received.withLock { $0.count } >= count }
+        stop()
+        return ids
+    }
+
+    func stop() {
+        server.shutdown()
+        _ = consumer?.join()
+    }
+}
+
+/// A raw socket for tests that speak the wire protocols by hand.
+final class RawPeer {
+    let socket: BlockingSocket
+
+    init(port: Int) throws {
+        socket = try BlockingSocket.connect(host: "127.0.0.1", port: port, timeout: .seconds(5))
+    }
+
+    func send(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try socket.send([$0]) }
+    }
+
+    /// Sends each byte with its own system call.
+    func sendByteByByte(_ bytes: [UInt8]) throws {
+        for byte in bytes { try send([byte]) }
+    }
+
+    /// Reads exactly `count` bytes (bounded by `seconds`).
+    func read(_ count: Int, seconds: Double = 10) throws -> [UInt8] {
+        var result: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while result.count < count {
+            let want = min(count - result.count, buffer.count)
+            let got = try buffer.withUnsafeMutableBytes {
+                try socket.receive(into: UnsafeMutableRawBufferPointer(rebasing: $0[..<want]), timeout: .seconds(seconds))
+            }
+            result += buffer[..<got]
+        }
+        return result
+    }
+
+    /// Reads v2 acks (coalesced: one may cover many samples) until one reaches `target`.
+    func readAcks(until target: UInt64) throws -> [UInt64] {
+        var acks: [UInt64] = []
+        while acks.last.map({ $0 < target }) ?? true {
+            var reader = WireReader(try read(8)[...])
+            acks.append(reader.read(UInt64.self)!)
+        }
+        return acks
+    }
+
+    /// True once the server has closed the connection (bounded by `seconds`).
+    func closedByServer(seconds: Double = 10) -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 256)
+        while true {
+            do {
+                _ = try buffer.withUnsafeMutableBytes { try socket.receive(into: $0, timeout: .seconds(seconds)) }
+            } catch BlockingSocket.Failure.closed {
+                return true
+            } catch {
+                return false
+            }
+        }
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import Chorus
+
+/// The TCP data plane end to end over loopback: real sockets, real io_uring.
+@Suite(.timeLimit(.minutes(2))) struct TransportTests {
+    @Test func echoSamplesSplitIntoBytesOrMergedArriveIntact() throws {
+        let loopback = try LoopbackServer()
+        let peer = try RawPeer(port: loopback.echoPort)
+        #expect(try peer.read(EchoWire.handshake(for: Tagged.schema).count) == EchoWire.handshake(for: Tagged.schema))
+        try peer.sendByteByByte(Tagged.packed(0..<3))
+        try peer.send(Tagged.packed(3..<53))
+        #expect(try peer.read(53) == [UInt8](repeating: 1, count: 53))
+        #expect(loopback.collect(53).sorted() == Array(0..<53))
+        #expect(loopback.errors.isEmpty)
+    }
+
+    @Test func chorusHelloAndSamplesByteByByte() throws {
+        let loopback = try LoopbackServer()
+        let peer = try RawPeer(port: loopback.chorusPort)
+        let schemaText = Array(Tagged.schema.canonicalJSON.utf8)
+        let serverHello = try peer.read(ChorusWire.serverHelloHeaderSize + schemaText.count)
+        #expect(ChorusWire.ServerHello.decode(serverHello[...]).value?.schemaText == schemaText)
+        let hello = ChorusWire.ClientHello(sessionID: .random(), lowestUnacked: 0, mac: Array(repeating: 0, count: 32),
+                                           schemaText: schemaText)
+        try peer.sendByteByByte(hello.encoded())
+        #expect(ChorusWire.Verdict.decode(try peer.read(9)[...]).value == ChorusWire.Verdict(status: .accepted, nextSequence: 0))
+        try peer.sendByteByByte(Tagged.packed(0..<2))
+        #expect(try peer.readAcks(until: 2).last == 2)
+        try peer.send(Tagged.packed(2..<40))
+        let acks = try peer.readAcks(until: 40)
+        #expect(acks == acks.sorted(), "cumulative acks never go backwards")
+        #expect(acks.last == 40)
+        #expect(loopback.collect(40).sorted() == Array(0..<40))
+    }
+
+    @Test func aPartialSampleAtEOFNeverReachesABatch() throws {
+        let loopback = try LoopbackServer(batchSize: 2, consume: false)
+        let peer = try RawPeer(port: loopback.echoPort)
+        _ = try peer.read(EchoWire.handshake(for: Tagged.schema).count)
+        try peer.send(Tagged.packed(0..<2) + Tagged.packed([2]).prefix(11))
+        #expect(try peer.read(2) == [1, 1])
+        peer.socket.close()
+        #expect(eventually { loopback.server.metrics.transport.samplesTruncated == 1 })
+        loopback.server.shutdown()
+        #expect(try loopback.server.next().map { try Tagged.ids(in: $0) } == [0, 1])
+        #expect(loopback.server.next() == nil)
+        #expect(loopback.server.metrics.ring.samplesCommitted == 2)
+    }
+
+    @Test func twoHundredConcurrentConnections() throws {
+        var options = TransportOptions()
+        options.maxConnections = 256
+        let loopback = try LoopbackServer(batchSize: 50, options: options)
+        let group = ThreadGroup(200) { index in
+            let wireProtocol: WireProtocol = index % 2 == 0 ? .echo : .chorus
+            let port = wireProtocol == .echo ? loopback.echoPort : loopback.chorusPort
+            let client = try! TcpClient(host: "127.0.0.1", port: port, schema: Tagged.schema, protocol: wireProtocol, window: 16)
+            for sequence in 0..<100 { try! client.send(Tagged.sample(UInt64(index * 1000 + sequence))) }
+            try! client.wait()
+            client.close()
+        }
+        #expect(group.join())
+        let ids = loopback.collect(20_000)
+        #expect(ids.count == 20_000)
+        #expect(Set(ids) == Set((0..<200).flatMap { index in (0..<100).map { UInt64(index * 1000 + $0) } }))
+        #expect(loopback.server.metrics.transport.connectionsAccepted == 200)
+    }
+
+    @Test func aV2SessionSurvivesAHundredForcedDisconnects() throws {
+        let loopback = try LoopbackServer(batchSize: 10)
+        let client = try TcpClient(host: "127.0.0.1", port: loopback.chorusPort, schema: Tagged.schema, window: 64)
+        for sequence in 0..<20_000 {
+            if sequence % 200 == 199 { client.breakConnection() }
+            try client.send(Tagged.sample(UInt64(sequence)))
+        }
+        try client.wait()
+        client.close()
+        let ids = loopback.collect(20_000)
+        #expect(ids == Array(0..<20_000), "every sample exactly once, in order")
+        #expect(loopback.server.metrics.transport.sessionsResumed >= 100)
+    }
+
+    @Test func aWrongSecretIsRefused() throws {
+        let loopback = try LoopbackServer(secret: Array("s3cret".utf8))
+        #expect(throws: ClientError.refused(status: 2, reason: "authentication failed: the client's secret does not match the server's")) {
+            try TcpClient(host: "127.0.0.1", port: loopback.chorusPort, schema: Tagged.schema, secret: Array("wrong".utf8))
+        }
+        #expect(throws: ClientError.refused(status: 2, reason: "the server requires a secret and none was given")) {
+            try TcpClient(host: "127.0.0.1", port: loopback.chorusPort, schema: Tagged.schema)
+        }
+        let client = try TcpClient(host: "127.0.0.1", port: loopback.chorusPort, schema: Tagged.schema, secret: Array("s3cret".utf8))
+        try client.send(Tagged.sample(7))
+        try client.wait()
+        #expect(loopback.collect(1) == [7])
+        #expect(loopback.server.metrics.transport.refusals[.authenticationFailed] == 1)
+    }
+
+    @Test func aMismatchedSchemaIsRefusedWithTheLeafNamed() throws {
+        let loopback = try LoopbackServer()
+        let other = try Schema(["id": .leaf(.int64), "pad": .leaf(.uint8, 12)])
+        #expect(throws: ClientError.refused(status: 1, reason: #"leaf "id": client int64[], server uint64[]"#)) {
+            try TcpClient(host: "127.0.0.1", port: loopback.chorusPort, schema: other)
+        }
+        let wider = try Schema(["id": .leaf(.uint64), "pad": .leaf(.uint8, 13)])
+        #expect(throws: ClientError.refused(status: nil, reason: #"leaf "pad" (position 1): client uint8[13] (item size 1, dims [13]), server item size 1, dims [12]"#)) {
+            try TcpClient(host: "127.0.0.1", port: loopback.echoPort, schema: wider, protocol: .echo)
+        }
+        loopback.stop()
+        #expect(loopback.server.metrics.transport.refusals[.schemaMismatch] == 1)
+    }
+
+    @Test func aSilentPeerTimesOutInTheHandshake() throws {
+        var options = TransportOptions()
+        options.handshakeTimeout = .milliseconds(200)
+        let loopback = try LoopbackServer(options: options)
+        let peer = try RawPeer(port: loopback.chorusPort)
+        #expect(peer.closedByServer())
+        #expect(loopback.server.metrics.transport.refusals[.handshakeTimeout] == 1)
+        let client = try TcpClient(host: "127.0.0.1", port: loopback.chorusPort, schema: Tagged.schema)
+        try client.send(Tagged.sample(1))
+        try client.wait()
+        #expect(loopback.collect(1) == [1], "the server keeps serving")
+    }
+
+    @Test func acksComeOnlyAfterTheCommit() throws {
+        let loopback = try LoopbackServer(batchSize: 4, numBuffers: 2, consume: false)
+        var clientOptions = ClientOptions()
+        clientOptions.ackTimeout = .milliseconds(300)
+        let client = try TcpClient(host: "127.0.0.1", port: loopback.chorusPort, schema: Tagged.schema,
+                                   window: 20, options: clientOptions)
+        for id in 0..<20 { try client.send(Tagged.sample(UInt64(id))) }
+        #expect(eventually { loopback.server.metrics.transport.stalls >= 1 })
+        #expect(throws: ClientError.timedOut(unacked: 12)) { try client.wait() }
+        #expect(loopback.server.metrics.ring.samplesCommitted == 8)
+        var received: [UInt64] = []
+        while received.count < 20, let batch = loopback.server.next() { received += try Tagged.ids(in: batch) }
+        try client.wait()
+        #expect(client.unacked == 0)
+        #expect(received == Array(0..<20))
+        loopback.stop()
+    }
+
+    @Test func beyondMaxConnectionsClientsAreRefused() throws {
+        var options = TransportOptions()
+        options.maxConnections = 2
+        let loopback = try LoopbackServer(options: options)
+        let first = try TcpClient(host: "127.0.0.1", port: loopback.chorusPort, schema: Tagged.schema)
+        let second = try TcpClient(host: "127.0.0.1", port: loopback.echoPort, schema: Tagged.schema, protocol: .echo)
+        #expect(throws: ClientError.refused(status: 4, reason: "server full: 2 connections")) {
+            try TcpClient(host: "127.0.0.1", port: loopback.chorusPort, schema: Tagged.schema)
+        }
+        #expect(throws: ClientError.self) {
+            try TcpClient(host: "127.0.0.1", port: loopback.echoPort, schema: Tagged.schema, protocol: .echo)
+        }
+        first.close()
+        second.close()
+        loopback.stop()
+        #expect(loopback.server.metrics.transport.refusals[.serverFull] == 2)
+    }
+
+    @Test func shutdownEndsConnectionsAndListening() throws {
+        let loopback = try LoopbackServer(batchSize: 2)
+        let client = try TcpClient(host: "127.0.0.1", port: loopback.echoPort, schema: Tagged.schema, protocol: .echo)
+        try client.send(contentsOf: [Tagged.sample(1), Tagged.sample(2)])
+        try client.wait()
+        #expect(loopback.collect(2) == [1, 2])
+        #expect(loopback.server.metrics.transport.connectionsActive == 0)
+        #expect(throws: ClientError.self) {
+            try TcpClient(host: "127.0.0.1", port: loopback.echoPort, schema: Tagged.schema, protocol: .echo)
+        }
+    }
+}
