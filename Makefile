@@ -5,7 +5,7 @@ SWIFT      ?= swift
 PYTHON     ?= python3
 VENV       := .build/venv
 RESULTS    := .build/test-results
-INTEROP_PY := numpy==2.4.6 optree==0.20.0 pytest==9.0.3
+INTEROP_PY := id-echo==0.2.1 numpy==2.4.6 optree==0.20.0 pytest==9.0.3
 
 .PHONY: all deps venv build test demo tsan bench clean
 
@@ -48,13 +48,16 @@ demo: deps
 	$(SWIFT) build -c release --product chorus
 	.build/release/chorus demo
 
-## Ring and server tests under ThreadSanitizer (own build folder, so the normal build stays).
+## Ring, server and transport tests under ThreadSanitizer (own build folder, so the normal build stays).
 tsan: deps
-	$(SWIFT) test --scratch-path .build-tsan --sanitize=thread --filter 'RingTests|ServerTests'
+	$(SWIFT) test --scratch-path .build-tsan --sanitize=thread --filter 'RingTests|ServerTests|TransportTests'
 
-## Micro benchmarks (package-benchmark, in Benchmarks/).
-bench: deps
+## Micro benchmarks (package-benchmark, in Benchmarks/), then Chorus side by side with id-echo
+## (Benchmarks/compare/compare.py; COMPARE="--quick" for a short run).
+bench: deps venv
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
+	$(SWIFT) build -c release --product chorus
+	$(VENV)/bin/python Benchmarks/compare/compare.py $(COMPARE)
 
 clean:
 	rm -rf .build .build-tsan Benchmarks/.build

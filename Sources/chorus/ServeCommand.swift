@@ -26,10 +26,12 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Stop after this many batches.") var batches: Int?
     @Option(help: "Append every batch to this file: each leaf's bytes in flatten order (batchSize × leaf bytes).")
     var record: String?
-    @Flag(help: "Print no per-second progress lines.") var quiet = false
+    @Option(help: "Seconds between progress lines.") var progressInterval = 1.0
+    @Flag(help: "Print no progress lines.") var quiet = false
 
     func validate() throws {
         guard echoPort != nil || port != nil else { throw ValidationError("give --echo-port, --port, or both") }
+        guard progressInterval > 0 else { throw ValidationError("--progress-interval must be positive") }
         if secretFile != nil && port == nil { throw ValidationError("--secret-file needs --port (echo v1 has no authentication)") }
     }
 
@@ -54,7 +56,7 @@ struct ServeCommand: ParsableCommand {
         if let seconds {
             DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { server.shutdown() }
         }
-        let reporter = quiet ? nil : ProgressReporter(server: server)
+        let reporter = quiet ? nil : ProgressReporter(server: server, interval: progressInterval)
         let recorder = try record.map { try BatchRecorder(path: $0) }
         var consumed = 0
         let start = ContinuousClock.now
@@ -73,24 +75,26 @@ struct ServeCommand: ParsableCommand {
     }
 }
 
-/// Prints the server's rates once a second from its metrics, on its own thread.
+/// Prints the server's rates every `interval` seconds from its metrics, on its own thread.
+/// Batches/s counts what the learner loop took; samples/s what producers committed.
 final class ProgressReporter {
     private let thread: Thread
 
-    init(server: Server) {
+    init(server: Server, interval: Double) {
         thread = Thread {
             var last = server.metrics
             var lastTime = ContinuousClock.now
             while !Thread.current.isCancelled {
-                Thread.sleep(forTimeInterval: 1)
+                Thread.sleep(forTimeInterval: interval)
                 let now = ContinuousClock.now
                 let metrics = server.metrics
                 let interval = (now - lastTime).seconds
                 let samples = Double(metrics.ring.samplesCommitted - last.ring.samplesCommitted) / interval
                 let batches = Double(metrics.ring.batchesDelivered - last.ring.batchesDelivered) / interval
                 let bytes = Double(metrics.transport.bytesReceived - last.transport.bytesReceived) / interval
-                say(String(format: "%8.0f batches/s  %10.0f samples/s  %8.1f MB/s  connections %d",
-                           batches, samples, bytes / 1e6, metrics.transport.connectionsActive))
+                say(String(format: "%8.0f batches/s  %10.0f samples/s  %8.1f MB/s  connections %d  total %d batches",
+                           batches, samples, bytes / 1e6, metrics.transport.connectionsActive,
+                           metrics.ring.batchesDelivered))
                 last = metrics
                 lastTime = now
             }

@@ -1,6 +1,5 @@
 """Our flatten order, paths and offsets agree with the real optree on every example schema."""
 import json
-import math
 from pathlib import Path
 
 import numpy as np
@@ -8,27 +7,12 @@ import optree
 import pytest
 
 from conftest import ROOT, run
-
-DTYPES = {"bfloat16": np.dtype("uint16")}  # numpy has no bfloat16; only the itemsize matters here
-
-
-def leaf_array(spec: str) -> np.ndarray:
-    name, dims = spec[:-1].split("[")
-    shape = tuple(int(d) for d in dims.split(",")) if dims.strip() else ()
-    return np.zeros(shape, dtype=DTYPES.get(name, np.dtype(name)))
-
-
-def to_pytree(node):
-    if isinstance(node, str):
-        return leaf_array(node)
-    if isinstance(node, dict):
-        return {key: to_pytree(value) for key, value in node.items()}
-    return [to_pytree(child) for child in node]
+from load_pattern import example_from_schema
 
 
 @pytest.mark.parametrize("schema_file", sorted((ROOT / "Schemas").glob("*.json")), ids=lambda p: p.name)
 def test_leaves_match_optree(chorus, schema_file: Path):
-    tree = to_pytree(json.loads(schema_file.read_text()))
+    tree = example_from_schema(json.loads(schema_file.read_text()))
     paths = [".".join(str(part) for part in path) for path in optree.tree_paths(tree)]
     arrays = optree.tree_leaves(tree)
     offsets = np.cumsum([0] + [a.nbytes for a in arrays])[:-1]
