@@ -26,12 +26,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
+sys.path.insert(0, str(ROOT / "Tests" / "Interop"))
+from child_process import Child  # noqa: E402
 SCHEMAS = {
     20: {"obs": "float32[4]", "reward": "float32[]"},
     28_224: {"obs": "uint8[84,84,4]"},
@@ -44,47 +45,6 @@ CONFIGS = {
     "D": ("id-echo", "py client"),
     "E": ("chorus", "py client"),
 }
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-class Child:
-    """A process whose output lines are collected with their arrival times."""
-
-    def __init__(self, args):
-        self.popen = subprocess.Popen([str(a) for a in args], stdout=subprocess.PIPE,
-                                      stderr=subprocess.DEVNULL, text=True)
-        self.lines: list[tuple[float, str]] = []
-        self.ready = threading.Condition()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.popen.stdout:
-            with self.ready:
-                self.lines.append((time.monotonic(), line.strip()))
-                self.ready.notify_all()
-
-    def wait_for(self, pattern, timeout=60):
-        regex = re.compile(pattern)
-        with self.ready:
-            self.ready.wait_for(lambda: any(regex.search(l) for _, l in self.lines) or self.popen.poll() is not None,
-                                timeout)
-            for _, line in self.lines:
-                if match := regex.search(line):
-                    return match
-        raise RuntimeError(f"{self.popen.args[:3]} printed no {pattern!r}: {self.lines[-5:]}")
-
-    def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.popen.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICKS
-
-    def stop(self):
-        if self.popen.poll() is None:
-            self.popen.terminate()
-            try:
-                self.popen.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait()
 
 
 def run_cell(args, schema_file: Path, size: int, batch: int, connections: int, config: str) -> dict:
