@@ -12,6 +12,15 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <linux/sockios.h>
+
+/// Bytes waiting in a TCP socket's receive queue (SIOCINQ), or -1. A C function because Swift
+/// cannot call the variadic `ioctl`.
+static inline int chorus_socket_waiting_bytes(int fd) {
+    int count = 0;
+    return ioctl(fd, SIOCINQ, &count) == 0 ? count : -1;
+}
 
 #endif

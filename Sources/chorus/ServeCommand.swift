@@ -68,9 +68,11 @@ struct ServeCommand: ParsableCommand {
         reporter?.stop()
         let elapsed = (ContinuousClock.now - start).seconds
         let metrics = server.metrics
-        say(String(format: "done: %d batches, %d samples in %.2f s; connections %d, refused %d, truncated %d",
+        say(String(format: "done: %d batches, %d samples in %.2f s; connections %d, refused %d, truncated %d, "
+                   + "read straight into the ring %d",
                    consumed, consumed * batchSize, elapsed, metrics.transport.connectionsAccepted,
-                   metrics.transport.refusals.values.reduce(0, +), metrics.transport.samplesTruncated))
+                   metrics.transport.refusals.values.reduce(0, +), metrics.transport.samplesTruncated,
+                   metrics.transport.samplesReadDirectly))
         _ = stopSignals
     }
 }

@@ -8,9 +8,9 @@ import Testing
     @Test func echoSamplesSplitIntoBytesOrMergedArriveIntact() throws {
         let loopback = try LoopbackServer()
         let peer = try RawPeer(port: loopback.echoPort)
-        #expect(try peer.read(EchoWire.handshake(for: Tagged.schema).count) == EchoWire.handshake(for: Tagged.schema))
-        try peer.sendByteByByte(Tagged.packed(0..<3))
-        try peer.send(Tagged.packed(3..<53))
+        #expect(try peer.read(EchoWire.handshake(for: Tagged.small.schema).count) == EchoWire.handshake(for: Tagged.small.schema))
+        try peer.sendByteByByte(Tagged.small.packed(0..<3))
+        try peer.send(Tagged.small.packed(3..<53))
         #expect(try peer.read(53) == [UInt8](repeating: 1, count: 53))
         #expect(loopback.collect(53).sorted() == Array(0..<53))
         #expect(loopback.errors.isEmpty)
@@ -19,16 +19,16 @@ import Testing
     @Test func chorusHelloAndSamplesByteByByte() throws {
         let loopback = try LoopbackServer()
         let peer = try RawPeer(port: loopback.chorusPort)
-        let schemaText = Array(Tagged.schema.canonicalJSON.utf8)
+        let schemaText = Array(Tagged.small.schema.canonicalJSON.utf8)
         let serverHello = try peer.read(ChorusWire.serverHelloHeaderSize + schemaText.count)
         #expect(ChorusWire.ServerHello.decode(serverHello[...]).value?.schemaText == schemaText)
         let hello = ChorusWire.ClientHello(sessionID: .random(), lowestUnacked: 0, mac: Array(repeating: 0, count: 32),
                                            schemaText: schemaText)
         try peer.sendByteByByte(hello.encoded())
         #expect(ChorusWire.Verdict.decode(try peer.read(9)[...]).value == ChorusWire.Verdict(status: .accepted, nextSequence: 0))
-        try peer.sendByteByByte(Tagged.packed(0..<2))
+        try peer.sendByteByByte(Tagged.small.packed(0..<2))
         #expect(try peer.readAcks(until: 2).last == 2)
-        try peer.send(Tagged.packed(2..<40))
+        try peer.send(Tagged.small.packed(2..<40))
         let acks = try peer.readAcks(until: 40)
         #expect(acks == acks.sorted(), "cumulative acks never go backwards")
         #expect(acks.last == 40)
@@ -38,13 +38,13 @@ import Testing
     @Test func aPartialSampleAtEOFNeverReachesABatch() throws {
         let loopback = try LoopbackServer(batchSize: 2, consume: false)
         let peer = try RawPeer(port: loopback.echoPort)
-        _ = try peer.read(EchoWire.handshake(for: Tagged.schema).count)
-        try peer.send(Tagged.packed(0..<2) + Tagged.packed([2]).prefix(11))
+        _ = try peer.read(EchoWire.handshake(for: Tagged.small.schema).count)
+        try peer.send(Tagged.small.packed(0..<2) + Tagged.small.packed([2]).prefix(11))
         #expect(try peer.read(2) == [1, 1])
         peer.socket.close()
         #expect(eventually { loopback.server.metrics.transport.samplesTruncated == 1 })
         loopback.server.shutdown()
-        #expect(try loopback.server.next().map { try Tagged.ids(in: $0) } == [0, 1])
+        #expect(try loopback.server.next().map { try Tagged.small.ids(in: $0) } == [0, 1])
         #expect(loopback.server.next() == nil)
         #expect(loopback.server.metrics.ring.samplesCommitted == 2)
     }
@@ -56,8 +56,8 @@ import Testing
         let group = ThreadGroup(200) { index in
             let wireProtocol: WireProtocol = index % 2 == 0 ? .echo : .chorus
             let port = wireProtocol == .echo ? loopback.echoPort : loopback.chorusPort
-            let client = try! TcpClient(host: "127.0.0.1", port: port, schema: Tagged.schema, protocol: wireProtocol, window: 16)
-            for sequence in 0..<100 { try! client.send(Tagged.sample(UInt64(index * 1000 + sequence))) }
+            let client = try! TcpClient(host: "127.0.0.1", port: port, schema: Tagged.small.schema, protocol: wireProtocol, window: 16)
+            for sequence in 0..<100 { try! client.send(Tagged.small.sample(UInt64(index * 1000 + sequence))) }
             try! client.wait()
             client.close()
         }
@@ -70,10 +70,10 @@ import Testing
 
     @Test func aV2SessionSurvivesAHundredForcedDisconnects() throws {
         let loopback = try LoopbackServer(batchSize: 10)
-        let client = try TcpClient(host: "127.0.0.1", port: loopback.chorusPort, schema: Tagged.schema, window: 64)
+        let client = try TcpClient(host: "127.0.0.1", port: loopback.chorusPort, schema: Tagged.small.schema, window: 64)
         for sequence in 0..<20_000 {
             if sequence % 200 == 199 { client.breakConnection() }
-            try client.send(Tagged.sample(UInt64(sequence)))
+            try client.send(Tagged.small.sample(UInt64(sequence)))
         }
         try client.wait()
         client.close()
@@ -85,13 +85,13 @@ import Testing
     @Test func aWrongSecretIsRefused() throws {
         let loopback = try LoopbackServer(secret: Array("s3cret".utf8))
         #expect(throws: ClientError.refused(status: 2, reason: "authentication failed: the client's secret does not match the server's")) {
-            try TcpClient(host: "127.0.0.1", port: loopback.chorusPort, schema: Tagged.schema, secret: Array("wrong".utf8))
+            try TcpClient(host: "127.0.0.1", port: loopback.chorusPort, schema: Tagged.small.schema, secret: Array("wrong".utf8))
         }
         #expect(throws: ClientError.refused(status: 2, reason: "the server requires a secret and none was given")) {
-            try TcpClient(host: "127.0.0.1", port: loopback.chorusPort, schema: Tagged.schema)
+            try TcpClient(host: "127.0.0.1", port: loopback.chorusPort, schema: Tagged.small.schema)
         }
-        let client = try TcpClient(host: "127.0.0.1", port: loopback.chorusPort, schema: Tagged.schema, secret: Array("s3cret".utf8))
-        try client.send(Tagged.sample(7))
+        let client = try TcpClient(host: "127.0.0.1", port: loopback.chorusPort, schema: Tagged.small.schema, secret: Array("s3cret".utf8))
+        try client.send(Tagged.small.sample(7))
         try client.wait()
         #expect(loopback.collect(1) == [7])
         #expect(loopback.server.metrics.transport.refusals[.authenticationFailed] == 1)
@@ -118,8 +118,8 @@ import Testing
         let peer = try RawPeer(port: loopback.chorusPort)
         #expect(peer.closedByServer())
         #expect(loopback.server.metrics.transport.refusals[.handshakeTimeout] == 1)
-        let client = try TcpClient(host: "127.0.0.1", port: loopback.chorusPort, schema: Tagged.schema)
-        try client.send(Tagged.sample(1))
+        let client = try TcpClient(host: "127.0.0.1", port: loopback.chorusPort, schema: Tagged.small.schema)
+        try client.send(Tagged.small.sample(1))
         try client.wait()
         #expect(loopback.collect(1) == [1], "the server keeps serving")
     }
@@ -128,14 +128,14 @@ import Testing
         let loopback = try LoopbackServer(batchSize: 4, numBuffers: 2, consume: false)
         var clientOptions = ClientOptions()
         clientOptions.ackTimeout = .milliseconds(300)
-        let client = try TcpClient(host: "127.0.0.1", port: loopback.chorusPort, schema: Tagged.schema,
+        let client = try TcpClient(host: "127.0.0.1", port: loopback.chorusPort, schema: Tagged.small.schema,
                                    window: 20, options: clientOptions)
-        for id in 0..<20 { try client.send(Tagged.sample(UInt64(id))) }
+        for id in 0..<20 { try client.send(Tagged.small.sample(UInt64(id))) }
         #expect(eventually { loopback.server.metrics.transport.stalls >= 1 })
         #expect(throws: ClientError.timedOut(unacked: 12)) { try client.wait() }
         #expect(loopback.server.metrics.ring.samplesCommitted == 8)
         var received: [UInt64] = []
-        while received.count < 20, let batch = loopback.server.next() { received += try Tagged.ids(in: batch) }
+        while received.count < 20, let batch = loopback.server.next() { received += try Tagged.small.ids(in: batch) }
         try client.wait()
         #expect(client.unacked == 0)
         #expect(received == Array(0..<20))
@@ -146,13 +146,13 @@ import Testing
         var options = TransportOptions()
         options.maxConnections = 2
         let loopback = try LoopbackServer(options: options)
-        let first = try TcpClient(host: "127.0.0.1", port: loopback.chorusPort, schema: Tagged.schema)
-        let second = try TcpClient(host: "127.0.0.1", port: loopback.echoPort, schema: Tagged.schema, protocol: .echo)
+        let first = try TcpClient(host: "127.0.0.1", port: loopback.chorusPort, schema: Tagged.small.schema)
+        let second = try TcpClient(host: "127.0.0.1", port: loopback.echoPort, schema: Tagged.small.schema, protocol: .echo)
         #expect(throws: ClientError.refused(status: 4, reason: "server full: 2 connections")) {
-            try TcpClient(host: "127.0.0.1", port: loopback.chorusPort, schema: Tagged.schema)
+            try TcpClient(host: "127.0.0.1", port: loopback.chorusPort, schema: Tagged.small.schema)
         }
         #expect(throws: ClientError.self) {
-            try TcpClient(host: "127.0.0.1", port: loopback.echoPort, schema: Tagged.schema, protocol: .echo)
+            try TcpClient(host: "127.0.0.1", port: loopback.echoPort, schema: Tagged.small.schema, protocol: .echo)
         }
         first.close()
         second.close()
@@ -160,15 +160,49 @@ import Testing
         #expect(loopback.server.metrics.transport.refusals[.serverFull] == 2)
     }
 
+    /// Samples this large are read straight into ring slots when whole ones are waiting; odd
+    /// chunk sizes make the receive buffer and the direct path take turns.
+    @Test func largeSamplesArriveIntactOverEveryPath() throws {
+        let large = Tagged.large
+        let loopback = try LoopbackServer(large, batchSize: 8)
+        let peer = try RawPeer(port: loopback.echoPort)
+        _ = try peer.read(EchoWire.handshake(for: large.schema).count)
+        let bytes = large.packed(0..<40)
+        for start in stride(from: 0, to: bytes.count, by: 5_003) {
+            try peer.send(Array(bytes[start..<min(start + 5_003, bytes.count)]))
+        }
+        let group = ThreadGroup(4) { index in
+            let wireProtocol: WireProtocol = index % 2 == 0 ? .echo : .chorus
+            let port = wireProtocol == .echo ? loopback.echoPort : loopback.chorusPort
+            let client = try! TcpClient(host: "127.0.0.1", port: port, schema: large.schema, protocol: wireProtocol, window: 32)
+            for sequence in 0..<300 {
+                if wireProtocol == .chorus && sequence % 50 == 49 { client.breakConnection() }
+                try! client.send(large.sample(UInt64(1000 * (index + 1) + sequence)))
+            }
+            try! client.wait()
+            client.close()
+        }
+        #expect(group.join())
+        #expect(try peer.read(40).count == 40)
+        let ids = loopback.collect(40 + 1200)
+        let sent: [UInt64] = Array(0..<40) + (1...4).flatMap { index in (0..<300).map { UInt64(1000 * index + $0) } }
+        #expect(ids.count == 1240)
+        #expect(Set(ids) == Set(sent))
+        #expect(loopback.errors.isEmpty)
+        let metrics = loopback.server.metrics.transport
+        #expect(metrics.samplesReadDirectly > 0 && metrics.samplesReadDirectly < metrics.samplesReceived,
+                "both the direct path and the receive buffer carried samples")
+    }
+
     @Test func shutdownEndsConnectionsAndListening() throws {
         let loopback = try LoopbackServer(batchSize: 2)
-        let client = try TcpClient(host: "127.0.0.1", port: loopback.echoPort, schema: Tagged.schema, protocol: .echo)
-        try client.send(contentsOf: [Tagged.sample(1), Tagged.sample(2)])
+        let client = try TcpClient(host: "127.0.0.1", port: loopback.echoPort, schema: Tagged.small.schema, protocol: .echo)
+        try client.send(contentsOf: [Tagged.small.sample(1), Tagged.small.sample(2)])
         try client.wait()
         #expect(loopback.collect(2) == [1, 2])
         #expect(loopback.server.metrics.transport.connectionsActive == 0)
         #expect(throws: ClientError.self) {
-            try TcpClient(host: "127.0.0.1", port: loopback.echoPort, schema: Tagged.schema, protocol: .echo)
+            try TcpClient(host: "127.0.0.1", port: loopback.echoPort, schema: Tagged.small.schema, protocol: .echo)
         }
     }
 }

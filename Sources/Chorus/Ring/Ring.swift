@@ -93,6 +93,13 @@ final class Ring: @unchecked Sendable {
         storage.scatter(packed, toSlotsFrom: Int(reservation.first % UInt64(capacity)))
     }
 
+    /// The memory of the reserved slots in packed-sample order (each sample's leaves in flatten
+    /// order), for producers that fill them in place, such as a socket read. Valid until the
+    /// reservation is committed; every byte must be written before that.
+    func slotBuffers(for reservation: borrowing Reservation) -> [UnsafeMutableRawBufferPointer] {
+        storage.slotBuffers(firstSlot: Int(reservation.first % UInt64(capacity)), count: reservation.count)
+    }
+
     /// Publishes the reserved slots to the consumer; wakes it if this completes the batch.
     func commit(_ reservation: consuming Reservation) {
         let batch = reservation.first / UInt64(batchSize)

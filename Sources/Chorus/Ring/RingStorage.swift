@@ -54,6 +54,23 @@ final class RingStorage: @unchecked Sendable {
         }
     }
 
+    /// The memory of slots `firstSlot..<firstSlot + count`, sample by sample and within each
+    /// sample leaf by leaf (flatten order): the layout of packed samples, for a producer that
+    /// fills the slots in place.
+    ///
+    /// - Precondition: the slots lie in the ring and the caller holds their reservation.
+    func slotBuffers(firstSlot: Int, count: Int) -> [UnsafeMutableRawBufferPointer] {
+        precondition(firstSlot >= 0 && count >= 0 && firstSlot + count <= capacity, "slots outside the ring")
+        var buffers: [UnsafeMutableRawBufferPointer] = []
+        buffers.reserveCapacity(count * bases.count)
+        for slot in firstSlot..<firstSlot + count {
+            for (leaf, base) in zip(schema.leaves, bases) {
+                buffers.append(UnsafeMutableRawBufferPointer(start: base + slot * leaf.byteCount, count: leaf.byteCount))
+            }
+        }
+        return buffers
+    }
+
     /// The raw bytes of one leaf across the slots `firstSlot..<firstSlot + count`; valid while
     /// the consumer holds that batch.
     func bytes(leaf index: Int, firstSlot: Int, count: Int) -> UnsafeRawBufferPointer {

@@ -119,7 +119,7 @@ enum ChorusWire {
     }
 
     private static func checkHead(_ head: ArraySlice<UInt8>) -> String? {
-        guard Array(head.prefix(4)) == magic else { return "not a Chorus v2 peer (magic \(Array(head.prefix(4))))" }
+        guard Array(head.prefix(4)) == magic else { return "not a Chorus v2 peer (it sent \(describeMagic(head.prefix(4))))" }
         let version = head[head.startIndex + 4]
         return version == self.version ? nil : "unsupported Chorus wire version \(version) (this side speaks 2)"
     }

@@ -43,7 +43,7 @@ enum EchoWire {
     static func decodeHandshake(_ bytes: ArraySlice<UInt8>) -> WireDecoding<[LeafRecord]> {
         var reader = WireReader(bytes)
         guard let head = reader.read(5) else { return .incomplete }
-        guard Array(head.prefix(4)) == magic else { return .malformed("not an echo server (magic \(Array(head.prefix(4))))") }
+        guard Array(head.prefix(4)) == magic else { return .malformed("not an echo v1 server (it sent \(describeMagic(head.prefix(4))))") }
         guard head.last == version else { return .malformed("unsupported echo wire version \(head.last!)") }
         guard let count = reader.read(UInt32.self) else { return .incomplete }
         guard count <= 65_536 else { return .malformed("handshake announces \(count) leaves") }

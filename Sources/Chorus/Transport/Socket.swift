@@ -45,6 +45,31 @@ enum Socket {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
+    /// Bytes already waiting in the socket's receive queue.
+    static func waitingBytes(_ fd: Int32) -> Int {
+        max(0, Int(chorus_socket_waiting_bytes(fd)))
+    }
+
+    /// Reads exactly as many bytes as `buffers` hold, scattering them in order.
+    ///
+    /// - Precondition: at least that many bytes are already waiting (`waitingBytes`), and no
+    ///   other read of this socket is in flight. TCP then hands over all of them at once (queued
+    ///   data is returned before any error or EOF), so the call neither blocks nor comes up short;
+    ///   if it ever did, the caller's reservation could not be completed, so that is a checked
+    ///   invariant, not an error path.
+    static func readWaiting(_ fd: Int32, into buffers: [UnsafeMutableRawBufferPointer]) {
+        var vectors = buffers.map { iovec(iov_base: $0.baseAddress, iov_len: $0.count) }
+        let expected = buffers.reduce(0) { $0 + $1.count }
+        let received = vectors.withUnsafeMutableBufferPointer { vectors in
+            var message = msghdr()
+            message.msg_iov = vectors.baseAddress
+            message.msg_iovlen = vectors.count
+            return recvmsg(fd, &message, Int32(MSG_WAITALL))
+        }
+        precondition(received == expected,
+                     "recvmsg returned \(received) of \(expected) bytes the socket reported waiting (errno \(errno))")
+    }
+
     static func setNoDelay(_ fd: Int32) {
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))

@@ -13,6 +13,8 @@ public struct TransportMetrics: Hashable, Sendable {
     /// Connections that ended in the middle of a sample; the partial sample was dropped.
     public var samplesTruncated: UInt64 = 0
     public var samplesReceived: UInt64 = 0
+    /// Of those, samples read straight from the socket into their ring slots (one copy).
+    public var samplesReadDirectly: UInt64 = 0
     public var bytesReceived: UInt64 = 0
     /// Ack messages written (each covers one or more samples).
     public var ackWrites: UInt64 = 0
@@ -32,6 +34,7 @@ final class TransportCounters: Sendable {
     let reset = Atomic<UInt64>(0)
     let truncated = Atomic<UInt64>(0)
     let samples = Atomic<UInt64>(0)
+    let samplesDirect = Atomic<UInt64>(0)
     let bytes = Atomic<UInt64>(0)
     let ackWrites = Atomic<UInt64>(0)
     let stalls = Atomic<UInt64>(0)
@@ -49,6 +52,7 @@ final class TransportCounters: Sendable {
             connectionsReset: reset.load(ordering: .relaxed),
             samplesTruncated: truncated.load(ordering: .relaxed),
             samplesReceived: samples.load(ordering: .relaxed),
+            samplesReadDirectly: samplesDirect.load(ordering: .relaxed),
             bytesReceived: bytes.load(ordering: .relaxed),
             ackWrites: ackWrites.load(ordering: .relaxed),
             stalls: stalls.load(ordering: .relaxed),

@@ -42,3 +42,10 @@ enum WireDecoding<Message> {
     /// The bytes can never become a valid message.
     case malformed(String)
 }
+
+/// How a peer's unexpected magic bytes read in a message: as text when printable.
+func describeMagic(_ bytes: ArraySlice<UInt8>) -> String {
+    bytes.allSatisfy { (0x20..<0x7F).contains($0) }
+        ? "\"" + String(decoding: bytes, as: UTF8.self) + "\""
+        : bytes.map { String($0, radix: 16) }.joined(separator: " ")
+}

@@ -3,33 +3,45 @@ import Synchronization
 @testable import Chorus
 
 /// Samples that carry an id, with padding derived from it, so a test can check that each
-/// arrived exactly once and intact.
-enum Tagged {
-    static let schema = try! Schema(["id": .leaf(.uint64), "pad": .leaf(.uint8, 12)])
+/// arrived exactly once and intact. `small` is 20 bytes; `large` is above the size the
+/// transport reads straight into ring slots.
+struct Tagged: Sendable {
+    let schema: Schema
+    let padding: Int
 
-    static func packed(_ ids: some Sequence<UInt64>) -> [UInt8] {
+    static let small = Tagged(padding: 12)
+    static let large = Tagged(padding: 8192)
+
+    init(padding: Int) {
+        self.padding = padding
+        schema = try! Schema(["id": .leaf(.uint64), "pad": .leaf(.uint8, padding)])
+    }
+
+    private func pad(_ id: UInt64) -> [UInt8] {
+        (0..<padding).map { UInt8(truncatingIfNeeded: id &* 7 &+ UInt64($0)) }
+    }
+
+    func packed(_ ids: some Sequence<UInt64>) -> [UInt8] {
         ids.flatMap { id -> [UInt8] in
             var bytes: [UInt8] = []
             bytes.appendLittleEndian(id)
-            return bytes + (0..<12).map { UInt8(truncatingIfNeeded: id &* 7 &+ UInt64($0)) }
+            return bytes + pad(id)
         }
     }
 
-    static func sample(_ id: UInt64) -> Sample {
+    func sample(_ id: UInt64) -> Sample {
         var sample = Sample(schema: schema)
         try! sample.set("id", to: id)
-        try! sample.set("pad", to: (0..<12).map { UInt8(truncatingIfNeeded: id &* 7 &+ UInt64($0)) })
+        try! sample.set("pad", to: pad(id))
         return sample
     }
 
     /// The ids of a batch, after checking every sample's padding.
-    static func ids(in batch: Batch) throws -> [UInt64] {
+    func ids(in batch: Batch) throws -> [UInt64] {
         let ids = try batch["id", as: UInt64.self].buffer
         let pad = try batch["pad", as: UInt8.self].buffer
-        for (index, id) in ids.enumerated() {
-            for byte in 0..<12 where pad[index * 12 + byte] != UInt8(truncatingIfNeeded: id &* 7 &+ UInt64(byte)) {
-                throw HarnessError("sample \(id) arrived torn")
-            }
+        for (index, id) in ids.enumerated() where !pad[index * padding..<(index + 1) * padding].elementsEqual(self.pad(id)) {
+            throw HarnessError("sample \(id) arrived torn")
         }
         return Array(ids)
     }
@@ -55,9 +67,9 @@ final class LoopbackServer: Sendable {
         let failures = Mutex<[String]>([])
     }
 
-    init(batchSize: Int = 1, numBuffers: Int = 3, secret: [UInt8]? = nil, options: TransportOptions = TransportOptions(),
-         consume: Bool = true) throws {
-        server = try Server(schema: Tagged.schema, batchSize: batchSize, numBuffers: numBuffers)
+    init(_ tagged: Tagged = .small, batchSize: Int = 1, numBuffers: Int = 3, secret: [UInt8]? = nil,
+         options: TransportOptions = TransportOptions(), consume: Bool = true) throws {
+        server = try Server(schema: tagged.schema, batchSize: batchSize, numBuffers: numBuffers)
         let bound = try server.listen([.echo(port: 0), .chorus(port: 0, secret: secret)], options: options)
         echoPort = bound[0].port
         chorusPort = bound[1].port
@@ -68,7 +80,7 @@ final class LoopbackServer: Sendable {
         consumer = ThreadGroup(1) { [server, inbox] _ in
             while let batch = server.next() {
                 do {
-                    let ids = try Tagged.ids(in: batch)
+                    let ids = try tagged.ids(in: batch)
                     inbox.received.withLock { $0 += ids }
                 } catch {
                     inbox.failures.withLock { $0.append("\(error)") }
