@@ -12,16 +12,16 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/package-benchmark", from: "1.38.0",
                  traits: ["MallocInterposer"]),
     ],
-    targets: [
+    targets: ["RingBenchmarks", "SchemaBenchmarks"].map { name in
         .executableTarget(
-            name: "RingBenchmarks",
+            name: name,
             dependencies: [
                 .product(name: "Chorus", package: "Chorus"),
                 .product(name: "Benchmark", package: "package-benchmark"),
             ],
-            path: "RingBenchmarks",
+            path: name,
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
-        ),
-    ],
+        )
+    },
     swiftLanguageModes: [.v6]
 )

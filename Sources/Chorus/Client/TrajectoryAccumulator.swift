@@ -16,7 +16,7 @@
 ///     try step.set("reward", to: reward(t))
 ///     try trajectory.add("step", step)
 /// }
-/// try client.send(trajectory.build())
+/// try trajectory.withBuilt { try client.send($0) }
 /// ```
 public struct TrajectoryAccumulator: Sendable {
     private struct Timescale: Sendable {
@@ -24,18 +24,19 @@ public struct TrajectoryAccumulator: Sendable {
         let leaves: [FlatLeaf]
         let itemSchema: Schema
         let capacity: Int
-        var filled = 0
     }
 
     public let schema: Schema
     private var sample: Sample
-    private var timescales: [String: Timescale]
+    private var timescales: [Timescale] = []
+    private var indexByName: [String: Int] = [:]
+    /// Items added to each timescale since the last build or reset.
+    private var filled: [Int] = []
 
     public init(schema: Schema) throws(AccumulatorError) {
         guard case .dict(let children) = schema.root else { throw .rootNotADict }
         self.schema = schema
         sample = Sample(schema: schema)
-        timescales = [:]
         for (name, subtree) in children {
             let leaves = schema.leaves.filter { $0.path == name || $0.path.hasPrefix(name + ".") }
             let shapes = leaves.map(\.shape)
@@ -55,55 +56,67 @@ public struct TrajectoryAccumulator: Sendable {
             }
             // The item tree is the timescale's tree with smaller shapes: still a valid schema.
             let itemSchema = try! Schema(itemRoot)
-            timescales[name] = Timescale(leaves: leaves, itemSchema: itemSchema, capacity: capacity)
+            indexByName[name] = timescales.count
+            timescales.append(Timescale(leaves: leaves, itemSchema: itemSchema, capacity: capacity))
         }
+        filled = Array(repeating: 0, count: timescales.count)
     }
 
     /// The schema of one item of `timescale`: a buffered timescale's leaves without their
     /// leading dimension.
     public func itemSchema(of timescale: String) throws(AccumulatorError) -> Schema {
-        try self.timescale(timescale).itemSchema
+        try timescales[index(of: timescale)].itemSchema
     }
 
     /// How many items `timescale` holds.
     public func capacity(of timescale: String) throws(AccumulatorError) -> Int {
-        try self.timescale(timescale).capacity
+        try timescales[index(of: timescale)].capacity
     }
 
     /// Writes `item` into the next slot of `timescale`.
     public mutating func add(_ timescale: String, _ item: Sample) throws(AccumulatorError) {
-        let current = try self.timescale(timescale)
-        guard current.filled < current.capacity else { throw .full(timescale: timescale, capacity: current.capacity) }
+        let index = try index(of: timescale)
+        let current = timescales[index]
+        let slot = filled[index]
+        guard slot < current.capacity else { throw .full(timescale: timescale, capacity: current.capacity) }
         guard item.schema == current.itemSchema else {
             throw .itemSchemaMismatch(timescale: timescale, expected: current.itemSchema, given: item.schema)
         }
         item.withUnsafeBytes { bytes in
             for (leaf, itemLeaf) in zip(current.leaves, current.itemSchema.leaves) {
                 sample.replaceBytes(
-                    at: leaf.offset + current.filled * itemLeaf.byteCount,
+                    at: leaf.offset + slot * itemLeaf.byteCount,
                     with: UnsafeRawBufferPointer(rebasing: bytes[itemLeaf.offset..<itemLeaf.offset + itemLeaf.byteCount]))
             }
         }
-        timescales[timescale]!.filled += 1
+        filled[index] += 1
     }
 
     /// The filled trajectory; the slot counters start again from zero. Slots not filled since
-    /// keep what they held (as id-echo's do).
+    /// keep what they held (as id-echo's do). The next `add` copies the sample once, as the
+    /// caller may still hold it; ``withBuilt(_:)`` avoids that copy.
     public mutating func build() -> Sample {
         reset()
         return sample
     }
 
-    /// Starts every timescale from its first slot again without sending (an aborted episode).
-    public mutating func reset() {
-        for name in timescales.keys { timescales[name]!.filled = 0 }
+    /// Lends the filled trajectory to `body` (to send it, say) without copying it, then starts
+    /// the slot counters from zero. Do not keep the sample beyond `body`.
+    public mutating func withBuilt<R, E>(_ body: (Sample) throws(E) -> R) throws(E) -> R {
+        defer { reset() }
+        return try body(sample)
     }
 
-    private func timescale(_ name: String) throws(AccumulatorError) -> Timescale {
-        guard let timescale = timescales[name] else {
-            throw .unknownTimescale(name, known: Schema.sortedKeys(timescales))
+    /// Starts every timescale from its first slot again without sending (an aborted episode).
+    public mutating func reset() {
+        for index in filled.indices { filled[index] = 0 }
+    }
+
+    private func index(of name: String) throws(AccumulatorError) -> Int {
+        guard let index = indexByName[name] else {
+            throw .unknownTimescale(name, known: Schema.sortedKeys(indexByName))
         }
-        return timescale
+        return index
     }
 }
 

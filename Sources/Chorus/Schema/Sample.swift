@@ -66,8 +66,10 @@ public struct Sample: Hashable, Sendable {
     }
 
     /// Writes a one-element leaf (a scalar, or a shape of all ones).
+    @inlinable
     public mutating func set<T: LeafElement>(_ path: String, to value: T) throws(SampleError) {
-        try set(path, to: CollectionOfOne(value))
+        let failure = Swift.withUnsafeBytes(of: value) { write(path, dtype: T.dtype, elementCount: 1, bytes: $0) }
+        if let failure { throw failure }
     }
 
     /// The elements of the leaf at `path`, in C order.
