@@ -147,6 +147,8 @@ def main():
         headers = ["batch", "conns"] + [f"{c}: {CONFIGS[c][0]} ← {CONFIGS[c][1]}" for c in configs]
         if "A" in configs and "B" in configs:
             headers += ["B/A", "CPU s/GB A", "CPU s/GB B"]
+        if "D" in configs and "E" in configs:
+            headers += ["E/D"]
         if "B" in configs:
             headers += ["B / loopback"]
         print("| " + " | ".join(headers) + " |")
@@ -164,6 +166,8 @@ def main():
                     for config in "AB":
                         cpu = [r["cpu_per_gb"] for r in results[(size, batch, connections, config)] if r["cpu_per_gb"]]
                         cells.append(f"{statistics.median(cpu):.2f}" if cpu else "–")
+                if "D" in configs and "E" in configs:
+                    cells.append(f"{medians['E'] / medians['D']:.1f}×" if medians["D"] else "∞ (D stalled)")
                 if "B" in configs:
                     cells.append(f"{medians['B'] * size / limit:.0%}")
                 print("| " + " | ".join(cells) + " |")
