@@ -36,6 +36,7 @@ struct ServeCommand: ParsableCommand {
     }
 
     func run() throws {
+        StopSignals.blockInEveryThread()
         let schema = try loadSchema(schema)
         let server = try Server(schema: schema, batchSize: batchSize, numBuffers: numBuffers)
         var listeners: [ListenerConfiguration] = []
@@ -46,13 +47,7 @@ struct ServeCommand: ParsableCommand {
         for listener in try server.listen(listeners, options: options) {
             say("listening: \(listener)")
         }
-        let stopSignals = [SIGINT, SIGTERM].map { signal in
-            Foundation.signal(signal, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signal)
-            source.setEventHandler { server.shutdown() }
-            source.resume()
-            return source
-        }
+        StopSignals.onSignal { server.shutdown() }
         if let seconds {
             DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { server.shutdown() }
         }
@@ -73,7 +68,6 @@ struct ServeCommand: ParsableCommand {
                    consumed, consumed * batchSize, elapsed, metrics.transport.connectionsAccepted,
                    metrics.transport.refusals.values.reduce(0, +), metrics.transport.samplesTruncated,
                    metrics.transport.samplesReadDirectly))
-        _ = stopSignals
     }
 }
 

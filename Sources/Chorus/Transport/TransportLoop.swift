@@ -18,7 +18,7 @@ final class TransportLoop: @unchecked Sendable {
         case accept = 1, receive, send, wake, tick
     }
 
-    private struct Listener {
+    struct Listener {
         let configuration: ListenerConfiguration
         let fd: Int32
         var accepting = false
@@ -27,18 +27,18 @@ final class TransportLoop: @unchecked Sendable {
     }
 
     let index: Int
-    private let ring: Ring
-    private let options: TransportOptions
-    private let counters: TransportCounters
-    private let sessions: SessionRegistry
+    let ring: Ring
+    let options: TransportOptions
+    let counters: TransportCounters
+    let sessions: SessionRegistry
     private let uring: IOURing
-    private var listeners: [Listener]
+    private(set) var listeners: [Listener]
     private var slots: [Connection?] = []
     private var generations: [UInt32] = []
     private var freeSlots: [Int] = []
-    private var stopping = false
+    private(set) var stopping = false
     private let stopRequested = Atomic<Bool>(false)
-    private var spaceListener = 0
+    private(set) var spaceListener = 0
     private var lastExpiry = ContinuousClock.now
     private let receiveCapacity: Int
     private let helloSize: Int
@@ -54,7 +54,7 @@ final class TransportLoop: @unchecked Sendable {
     private let echoAcks = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
     private let echoHandshake: UnsafeMutableRawBufferPointer
 
-    private var schema: Schema { ring.schema }
+    var schema: Schema { ring.schema }
 
     init(index: Int, ring: Ring, listeners: [(ListenerConfiguration, Int32)], options: TransportOptions,
          counters: TransportCounters, sessions: SessionRegistry) throws(TransportError) {
@@ -298,7 +298,7 @@ final class TransportLoop: @unchecked Sendable {
     // MARK: Connections
 
     /// Acts on what the connection has received, then receives more, or closes it.
-    private func process(_ connection: Connection) {
+    func process(_ connection: Connection) {
         switch connection.phase {
         case .awaitingHello: readHello(connection)
         case .streaming: ingest(connection)
@@ -341,7 +341,7 @@ final class TransportLoop: @unchecked Sendable {
                       tag: tag(.receive, slot: connection.owner.slot, generation: connection.owner.generation))
     }
 
-    private func sendNext(_ connection: Connection) {
+    func sendNext(_ connection: Connection) {
         guard !connection.sending, connection.phase != .closing else { return }
         if connection.outbox.isEmpty {
             if connection.echoAcksOwed > 0 {
@@ -362,180 +362,9 @@ final class TransportLoop: @unchecked Sendable {
                    tag: tag(.send, slot: connection.owner.slot, generation: connection.owner.generation))
     }
 
-    private func readHello(_ connection: Connection) {
-        switch ChorusWire.ClientHello.decode(Array(connection.received)[...]) {
-        case .incomplete:
-            return
-        case .malformed(let reason):
-            refuse(connection, .malformedHello, reason, .malformedHello)
-        case .complete(let hello, let consumed):
-            connection.start += consumed
-            accept(hello, on: connection)
-        }
-    }
-
-    private func accept(_ hello: ChorusWire.ClientHello, on connection: Connection) {
-        if stopping {
-            return refuse(connection, .shuttingDown, "the server is shutting down", .shuttingDown)
-        }
-        if let key = listeners[connection.listener].key,
-           !HMAC<SHA256>.isValidAuthenticationCode(
-               hello.mac, authenticating: connection.nonce + hello.sessionID.bytes, using: key) {
-            return refuse(connection, .authenticationFailed,
-                          "authentication failed: the client's secret does not match the server's",
-                          .authenticationFailed)
-        }
-        let clientSchema: Schema
-        do {
-            clientSchema = try Schema(jsonBytes: hello.schemaText)
-        } catch {
-            return refuse(connection, .schemaMismatch, "the client's schema is invalid: \(error)", .schemaMismatch)
-        }
-        if let reason = schema.difference(fromClient: clientSchema) {
-            return refuse(connection, .schemaMismatch, reason, .schemaMismatch)
-        }
-        let (session, next, resumed) = sessions.attach(
-            hello.sessionID, lowestUnacked: hello.lowestUnacked, owner: connection.owner, now: .now)
-        if resumed { counters.resumed.add(1, ordering: .relaxed) }
-        connection.session = session
-        connection.nextSequence = next
-        connection.phase = .streaming
-        connection.deadline = nil
-        connection.queueOwn(ChorusWire.Verdict(status: .accepted, nextSequence: next).encoded(),
-                            at: Connection.verdictOffset)
-        sendNext(connection)
-        ingest(connection)
-    }
-
-    private func refuse(_ connection: Connection, _ status: ChorusWire.Status, _ reason: String,
-                        _ refusal: TransportMetrics.Refusal) {
-        counters.refused(refusal)
-        connection.queueOwn(ChorusWire.Verdict(status: status, reason: reason).encoded(), at: Connection.verdictOffset)
-        connection.phase = .refusing
-        connection.deadline = .now + options.handshakeTimeout
-        sendNext(connection)
-    }
-
-    private enum Ingested {
-        case committed(Int)
-        case ringFull
-        case ringShutDown
-        case superseded
-    }
-
-    /// Commits every whole sample received, then owes an ack for them.
-    private func ingest(_ connection: Connection) {
-        let sampleSize = schema.sampleSize
-        var committed = 0
-        ingesting: while connection.filled - connection.start >= sampleSize {
-            let received = connection.received
-            let outcome = commit(connection, upTo: (connection.filled - connection.start) / sampleSize) { ring, reservation in
-                ring.write(UnsafeRawBufferPointer(rebasing: received[..<(reservation.count * sampleSize)]),
-                           into: reservation)
-            }
-            switch outcome {
-            case .committed(let count):
-                connection.start += count * sampleSize
-                committed += count
-            case .ringFull:
-                stall(connection)
-                break ingesting
-            case .ringShutDown, .superseded:
-                closeConnection(connection)
-                return
-            }
-        }
-        connection.compact()
-        acknowledge(committed, on: connection)
-    }
-
-    /// Samples at least this large skip the receive buffer when whole ones are already waiting
-    /// in the socket: they are read straight into their ring slots (one copy instead of two).
-    /// Smaller samples gain nothing from it and read better in big chunks.
-    private static let directReadMinimumSampleSize = 4096
-    /// Bytes one connection may read directly before the loop turns to other work.
-    private static let directReadBudget = 8 << 20
-
-    /// Reads whole samples waiting in the socket straight into reserved ring slots, while the
-    /// receive buffer holds no partial sample.
-    private func readDirectly(_ connection: Connection) {
-        let sampleSize = schema.sampleSize
-        let perRead = max(1, 1024 / schema.leaves.count)  // iovecs per recvmsg stay within IOV_MAX
-        var budget = Self.directReadBudget
-        var committed = 0
-        reading: while budget >= sampleSize, connection.filled == connection.start {
-            let waiting = Socket.waitingBytes(connection.fd) / sampleSize
-            guard waiting > 0 else { break }
-            let outcome = commit(connection, upTo: min(waiting, perRead, budget / sampleSize)) { ring, reservation in
-                Socket.readWaiting(connection.fd, into: ring.slotBuffers(for: reservation))
-            }
-            switch outcome {
-            case .committed(let count):
-                committed += count
-                budget -= count * sampleSize
-            case .ringFull:
-                stall(connection)
-                break reading
-            case .ringShutDown, .superseded:
-                closeConnection(connection)
-                return
-            }
-        }
-        if committed > 0 {
-            connection.lastReceive = .now
-            counters.bytes.add(UInt64(committed * sampleSize), ordering: .relaxed)
-            counters.samplesDirect.add(UInt64(committed), ordering: .relaxed)
-        }
-        acknowledge(committed, on: connection)
-    }
-
-    private func stall(_ connection: Connection) {
-        connection.stalled = true
-        counters.stalls.add(1, ordering: .relaxed)
-        ring.armSpaceListener(spaceListener)
-    }
-
-    /// Owes the peer an ack for `committed` more samples, and sends it if nothing is in flight.
-    private func acknowledge(_ committed: Int, on connection: Connection) {
-        guard committed > 0 else { return }
-        counters.samples.add(UInt64(committed), ordering: .relaxed)
-        switch connection.wireProtocol {
-        case .echo: connection.echoAcksOwed += committed
-        case .chorus: connection.chorusAckOwed = true
-        }
-        sendNext(connection)
-    }
-
-    /// Reserves up to `count` samples' slots, lets `fill` write every byte of them, and commits.
-    /// A v2 connection does this only while it owns its session, and advances the session in
-    /// the same critical section.
-    private func commit(
-        _ connection: Connection, upTo count: Int, fill: (Ring, borrowing Reservation) -> Void
-    ) -> Ingested {
-        func attempt() -> Ingested {
-            do throws(RingError) {
-                guard let reservation = try ring.tryReserve(upTo: count) else { return .ringFull }
-                let committed = reservation.count
-                fill(ring, reservation)
-                ring.commit(reservation)
-                return .committed(committed)
-            } catch {
-                return .ringShutDown
-            }
-        }
-        guard let session = connection.session else { return attempt() }
-        let outcome = session.ifOwned(by: connection.owner, now: .now) { next -> Ingested in
-            let outcome = attempt()
-            if case .committed(let count) = outcome { next += UInt64(count) }
-            return outcome
-        } ?? .superseded
-        if case .committed(let count) = outcome { connection.nextSequence += UInt64(count) }
-        return outcome
-    }
-
     /// Shuts the socket down (which completes its operations in flight) and frees the
     /// connection once none is left.
-    private func closeConnection(_ connection: Connection) {
+    func closeConnection(_ connection: Connection) {
         guard connection.phase != .closing else { return }
         connection.session?.release(by: connection.owner, now: .now)
         connection.phase = .closing
