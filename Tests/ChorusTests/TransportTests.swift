@@ -194,6 +194,26 @@ import Testing
                 "both the direct path and the receive buffer carried samples")
     }
 
+    /// A sample larger than the kernel's cap on SO_RCVLOWAT (half the largest receive buffer)
+    /// wakes the poll before it has fully arrived; its last bytes then come alone, after a pause.
+    /// The server must wake for them (a receive left at the poll's low-water mark would wait
+    /// for more data forever).
+    @Test func aHugeSampleWhoseTailArrivesAloneIsAcked() throws {
+        let fields = try String(contentsOfFile: "/proc/sys/net/ipv4/tcp_rmem", encoding: .utf8).split(separator: "\t")
+        let cap = (Int(fields.last!.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) / 2
+        try #require(cap > 0 && cap <= 64 << 20, "needs a low-water cap a test can exceed, found \(cap)")
+        let huge = Tagged(padding: cap + (1 << 20))
+        let loopback = try LoopbackServer(huge)
+        let peer = try RawPeer(port: loopback.echoPort)
+        _ = try peer.read(EchoWire.handshake(for: huge.schema).count)
+        let bytes = huge.packed([7])
+        try peer.send(Array(bytes.dropLast(512 << 10)))
+        usleep(200_000)
+        try peer.send(Array(bytes.suffix(512 << 10)))
+        #expect(try peer.read(1, seconds: 10) == [EchoWire.ack])
+        #expect(loopback.collect(1) == [7])
+    }
+
     @Test func shutdownEndsConnectionsAndListening() throws {
         let loopback = try LoopbackServer(batchSize: 2)
         let client = try TcpClient(host: "127.0.0.1", port: loopback.echoPort, schema: Tagged.small.schema, protocol: .echo)

@@ -26,6 +26,10 @@ final class Connection {
     var start = 0
     var filled = 0
     var receiving = false
+    /// A poll for a whole waiting sample is in flight (large samples, nothing staged).
+    var polling = false
+    /// The socket's SO_RCVLOWAT: the sample size while polling, else 1 (the kernel's default).
+    var receiveLowWater = 1
     /// The ring was full: the loop stopped receiving until it has space again.
     var stalled = false
     /// The peer closed its side (EOF or error); what was received is still committed.
@@ -101,5 +105,5 @@ final class Connection {
         outbox.append(UnsafeRawBufferPointer(destination))
     }
 
-    var isIdleForClose: Bool { !receiving && !sending }
+    var isIdleForClose: Bool { !receiving && !polling && !sending }
 }

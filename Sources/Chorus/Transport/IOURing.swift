@@ -78,6 +78,13 @@ final class IOURing {
         io_uring_sqe_set_data64(sqe, tag)
     }
 
+    /// Completes when `fd` is readable (once).
+    func pollReadable(fd: Int32, tag: UInt64) {
+        let sqe = entry()
+        io_uring_prep_poll_add(sqe, fd, UInt32(POLLIN))
+        io_uring_sqe_set_data64(sqe, tag)
+    }
+
     /// Reads from `fd` (the wake-up eventfd) into `buffer`, valid until the completion.
     func read(fd: Int32, into buffer: UnsafeMutableRawBufferPointer, tag: UInt64) {
         let sqe = entry()

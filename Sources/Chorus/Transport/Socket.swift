@@ -70,6 +70,13 @@ enum Socket {
                      "recvmsg returned \(received) of \(expected) bytes the socket reported waiting (errno \(errno))")
     }
 
+    /// Makes the socket readable (for poll) only once `bytes` are waiting, or at EOF. Linux caps
+    /// the value at half the largest receive buffer.
+    static func setReceiveLowWater(_ fd: Int32, bytes: Int) {
+        var value = Int32(clamping: bytes)
+        setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &value, socklen_t(MemoryLayout<Int32>.size))
+    }
+
     static func setNoDelay(_ fd: Int32) {
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))

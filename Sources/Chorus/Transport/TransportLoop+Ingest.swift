@@ -42,8 +42,9 @@ extension TransportLoop {
     static let directReadBudget = 8 << 20
 
     /// Reads whole samples waiting in the socket straight into reserved ring slots, while the
-    /// receive buffer holds no partial sample.
-    func readDirectly(_ connection: Connection) {
+    /// receive buffer holds no partial sample; returns how many.
+    @discardableResult
+    func readDirectly(_ connection: Connection) -> Int {
         let sampleSize = schema.sampleSize
         let perRead = max(1, 1024 / schema.leaves.count)  // iovecs per recvmsg stay within IOV_MAX
         var budget = Self.directReadBudget
@@ -63,7 +64,7 @@ extension TransportLoop {
                 break reading
             case .ringShutDown, .superseded:
                 closeConnection(connection)
-                return
+                return committed
             }
         }
         if committed > 0 {
@@ -72,6 +73,7 @@ extension TransportLoop {
             counters.samplesDirect.add(UInt64(committed), ordering: .relaxed)
         }
         acknowledge(committed, on: connection)
+        return committed
     }
 
     private func stall(_ connection: Connection) {

@@ -15,7 +15,7 @@ import Glibc
 final class TransportLoop: @unchecked Sendable {
     /// What an io_uring tag names: bits 0–7 the operation, 8–31 the generation, 32–63 the slot.
     private enum Operation: UInt64 {
-        case accept = 1, receive, send, wake, tick
+        case accept = 1, receive, send, wake, tick, poll
     }
 
     struct Listener {
@@ -126,6 +126,7 @@ final class TransportLoop: @unchecked Sendable {
         case .accept: accepted(completion, listener: slot)
         case .receive: connection(slot, generation).map { received(completion.result, on: $0) }
         case .send: connection(slot, generation).map { sent(completion.result, on: $0) }
+        case .poll: connection(slot, generation).map { polled(on: $0) }
         case .wake: woken()
         case .tick: ticked()
         case nil: fatalError("unknown io_uring tag \(completion.tag)")
@@ -320,17 +321,56 @@ final class TransportLoop: @unchecked Sendable {
         }
     }
 
+    /// Whether samples are large enough to be read straight into the ring (see `readDirectly`).
+    var readsDirectly: Bool { schema.sampleSize >= Self.directReadMinimumSampleSize }
+
+    /// Arms the next read. Large samples with nothing staged: take the whole ones waiting, then
+    /// poll until another whole one waits (SO_RCVLOWAT). Otherwise: receive into the buffer.
     private func receiveNext(_ connection: Connection) {
-        guard !connection.receiving, !connection.stalled, !connection.peerClosed,
+        guard !connection.receiving, !connection.polling, !connection.stalled, !connection.peerClosed,
               connection.phase != .closing else { return }
-        if connection.phase == .streaming, connection.filled == connection.start,
-           schema.sampleSize >= Self.directReadMinimumSampleSize {
+        if connection.phase == .streaming, connection.filled == connection.start, readsDirectly {
             readDirectly(connection)
             guard !connection.stalled, connection.phase != .closing else { return }
+            // Readable only once a whole sample waits. Only while polling: a receive waits on
+            // the same readiness, and must wake for any byte (a tail, a hello).
+            setLowWater(connection, schema.sampleSize)
+            connection.polling = true
+            uring.pollReadable(fd: connection.fd,
+                               tag: tag(.poll, slot: connection.owner.slot, generation: connection.owner.generation))
+            return
         }
+        receiveIntoBuffer(connection)
+    }
+
+    private func setLowWater(_ connection: Connection, _ bytes: Int) {
+        guard connection.receiveLowWater != bytes else { return }
+        Socket.setReceiveLowWater(connection.fd, bytes: bytes)
+        connection.receiveLowWater = bytes
+    }
+
+    /// A poll found the socket readable: read the whole samples waiting; if there were none (a
+    /// partial sample, EOF, or a low-water mark the kernel capped), receive into the buffer,
+    /// which consumes what is there, so polling cannot spin.
+    private func polled(on connection: Connection) {
+        connection.polling = false
+        guard connection.phase == .streaming, !connection.stalled else {
+            finishClosing(connection)
+            return
+        }
+        if readDirectly(connection) > 0 {
+            guard !connection.stalled, connection.phase != .closing else { return }
+            receiveNext(connection)
+        } else if connection.phase != .closing {
+            receiveIntoBuffer(connection)
+        }
+    }
+
+    private func receiveIntoBuffer(_ connection: Connection) {
         guard connection.filled < connection.receiveBuffer.count else { return }
+        setLowWater(connection, 1)
         var space = connection.freeSpace
-        if connection.phase == .streaming, schema.sampleSize >= Self.directReadMinimumSampleSize {
+        if connection.phase == .streaming, readsDirectly {
             // Receive only up to the end of the sample in progress: whole samples waiting
             // behind it go straight to the ring (`readDirectly`) instead of through this buffer.
             let partial = (connection.filled - connection.start) % schema.sampleSize
