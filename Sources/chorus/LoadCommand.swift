@@ -36,13 +36,12 @@ struct LoadCommand: ParsableCommand {
         let duration = seconds ?? (count == nil ? 10 : .infinity)
         let deadline = Date().addingTimeInterval(duration)
         let blockSize = max(1, min(64, 64 * 1024 / schema.sampleSize, count ?? .max))
-        let sent = Mutex<UInt64>(0)
-        let failures = Mutex<[String]>([])
+        let tally = Tally()
         let group = DispatchGroup()
         let start = ContinuousClock.now
         for connection in 0..<connections {
             group.enter()
-            Thread { [host, port, window, count] in
+            Thread { [host, port, window, count, tally] in
                 defer { group.leave() }
                 do {
                     let client = try TcpClient(host: host, port: port, schema: schema, protocol: wireProtocol,
@@ -60,19 +59,25 @@ struct LoadCommand: ParsableCommand {
                     }
                     try client.wait()
                     client.close()
-                    sent.withLock { $0 += sequence }
+                    tally.sent.withLock { $0 += sequence }
                 } catch {
-                    failures.withLock { $0.append("connection \(connection): \(error)") }
+                    tally.failures.withLock { $0.append("connection \(connection): \(error)") }
                 }
             }.start()
         }
         group.wait()
         let elapsed = (ContinuousClock.now - start).seconds
-        let total = sent.withLock { $0 }
-        let errors = failures.withLock { $0 }
+        let total = tally.sent.withLock { $0 }
+        let errors = tally.failures.withLock { $0 }
         say(String(format: "sent %d samples (%d B each) on %d %@ connections in %.2f s: %.0f samples/s, %.1f MB/s",
                    total, schema.sampleSize, connections, wireProtocol.rawValue, elapsed,
                    Double(total) / elapsed, Double(total) * Double(schema.sampleSize) / elapsed / 1e6))
         if !errors.isEmpty { throw CommandFailure(errors.joined(separator: "\n")) }
     }
+}
+
+/// What the connection threads of `chorus load` report, shared by reference.
+private final class Tally: Sendable {
+    let sent = Mutex<UInt64>(0)
+    let failures = Mutex<[String]>([])
 }

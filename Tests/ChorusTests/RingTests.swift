@@ -76,7 +76,7 @@ import Testing
 
     @Test func shutdownWakesABlockedConsumer() throws {
         let server = try Server(schema: Self.schema, batchSize: 4)
-        let result = Mutex<UInt64??>(nil)
+        let result = Locked<UInt64??>(nil)
         let consumer = ThreadGroup(1) { _ in
             let batch = server.next()
             result.withLock { $0 = .some(batch?.sequenceNumber) }
@@ -92,7 +92,7 @@ import Testing
         for sequence in 0..<8 {
             try Self.packed(producer: 0, sequence: Int64(sequence)).withUnsafeBytes { try server.submit(packed: $0) }
         }
-        let errors = Mutex<[SubmitError]>([])
+        let errors = Locked<[SubmitError]>([])
         let producers = ThreadGroup(2) { producer in
             do {
                 try Self.packed(producer: Int32(producer), sequence: 8).withUnsafeBytes { try server.submit(packed: $0) }

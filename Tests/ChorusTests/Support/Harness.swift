@@ -12,27 +12,33 @@ struct Tagged: Sendable {
     static let small = Tagged(padding: 12)
     static let large = Tagged(padding: 8192)
 
+    /// Bytes 0, 1, …, 255, 0, 1, … — a sample's padding is this pattern shifted by its id, so
+    /// building and checking it is a copy and a compare, not per-byte arithmetic.
+    private let pattern: [UInt8]
+
     init(padding: Int) {
         self.padding = padding
         schema = try! Schema(["id": .leaf(.uint64), "pad": .leaf(.uint8, padding)])
+        pattern = (0..<padding + 256).map { UInt8(truncatingIfNeeded: $0) }
     }
 
-    private func pad(_ id: UInt64) -> [UInt8] {
-        (0..<padding).map { UInt8(truncatingIfNeeded: id &* 7 &+ UInt64($0)) }
+    private func pad(_ id: UInt64) -> ArraySlice<UInt8> {
+        let shift = Int(id &* 7 % 256)
+        return pattern[shift..<shift + padding]
     }
 
     func packed(_ ids: some Sequence<UInt64>) -> [UInt8] {
         ids.flatMap { id -> [UInt8] in
             var bytes: [UInt8] = []
             bytes.appendLittleEndian(id)
-            return bytes + pad(id)
+            return bytes + Array(pad(id))
         }
     }
 
     func sample(_ id: UInt64) -> Sample {
         var sample = Sample(schema: schema)
         try! sample.set("id", to: id)
-        try! sample.set("pad", to: pad(id))
+        try! sample.set("pad", to: Array(pad(id)))
         return sample
     }
 
@@ -63,8 +69,8 @@ final class LoopbackServer: Sendable {
 
     /// What the consumer thread collected.
     private final class Inbox: Sendable {
-        let received = Mutex<[UInt64]>([])
-        let failures = Mutex<[String]>([])
+        let received = Locked<[UInt64]>([])
+        let failures = Locked<[String]>([])
     }
 
     init(_ tagged: Tagged = .small, batchSize: Int = 1, numBuffers: Int = 3, secret: [UInt8]? = nil,

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+@testable import Chorus
 
 /// Dedicated threads for tests that need real blocking producers or consumers (the cooperative
 /// pool must never be blocked), joined with a bound so a hang fails the test instead of CI.
@@ -43,4 +44,20 @@ func eventually(seconds: Double = 30, _ condition: () -> Bool) async -> Bool {
         try? await Task.sleep(for: .milliseconds(1))
     }
     return condition()
+}
+
+/// A value shared by test threads, behind a lock. A class, so closures share one reference.
+/// The lock is Chorus's pthread-based `Monitor`: ThreadSanitizer intercepts pthreads, while it
+/// cannot see the futex inside `Synchronization.Mutex` and would report false races.
+final class Locked<Value>: @unchecked Sendable {
+    private let monitor = Monitor()
+    private var value: Value  // guarded by `monitor`
+
+    init(_ value: Value) {
+        self.value = value
+    }
+
+    func withLock<R>(_ body: (inout Value) -> R) -> R {
+        monitor.withLock { body(&value) }
+    }
 }
