@@ -68,6 +68,31 @@ import Testing
         #expect(loopback.server.metrics.transport.connectionsAccepted == 200)
     }
 
+    /// Two I/O threads share the listeners (SO_REUSEPORT): a reconnecting session may land on
+    /// either loop and still resumes exactly where it stood.
+    @Test func twoIOThreadsShareConnectionsAndSessions() throws {
+        var options = TransportOptions()
+        options.ioThreads = 2
+        let loopback = try LoopbackServer(batchSize: 10, options: options)
+        let group = ThreadGroup(8) { index in
+            let wireProtocol: WireProtocol = index % 2 == 0 ? .echo : .chorus
+            let port = wireProtocol == .echo ? loopback.echoPort : loopback.chorusPort
+            let client = try! TcpClient(host: "127.0.0.1", port: port, schema: Tagged.small.schema,
+                                        protocol: wireProtocol, window: 32)
+            for sequence in 0..<1_000 {
+                if wireProtocol == .chorus && sequence % 100 == 99 { client.breakConnection() }
+                try! client.send(Tagged.small.sample(UInt64(index * 10_000 + sequence)))
+            }
+            try! client.wait()
+            client.close()
+        }
+        #expect(group.join())
+        let ids = loopback.collect(8_000)
+        #expect(ids.count == 8_000)
+        #expect(Set(ids) == Set((0..<8).flatMap { index in (0..<1_000).map { UInt64(index * 10_000 + $0) } }))
+        #expect(loopback.server.metrics.transport.sessionsResumed >= 40)
+    }
+
     @Test func aV2SessionSurvivesAHundredForcedDisconnects() throws {
         let loopback = try LoopbackServer(batchSize: 10)
         let client = try TcpClient(host: "127.0.0.1", port: loopback.chorusPort, schema: Tagged.small.schema, window: 64)

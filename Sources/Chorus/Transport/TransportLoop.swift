@@ -404,11 +404,14 @@ final class TransportLoop: @unchecked Sendable {
 
     /// Shuts the socket down (which completes its operations in flight) and frees the
     /// connection once none is left.
+    /// Safe to call again on a closing connection: it then only tries to finish (an operation
+    /// that completes with an error on a closing connection must still let it be freed).
     func closeConnection(_ connection: Connection) {
-        guard connection.phase != .closing else { return }
-        connection.session?.release(by: connection.owner, now: .now)
-        connection.phase = .closing
-        shutdown(connection.fd, Int32(SHUT_RDWR))
+        if connection.phase != .closing {
+            connection.session?.release(by: connection.owner, now: .now)
+            connection.phase = .closing
+            shutdown(connection.fd, Int32(SHUT_RDWR))
+        }
         finishClosing(connection)
     }
 
