@@ -53,18 +53,11 @@ import Testing
         var options = TransportOptions()
         options.maxConnections = 256
         let loopback = try LoopbackServer(batchSize: 50, options: options)
-        let group = ThreadGroup(200) { index in
-            let wireProtocol: WireProtocol = index % 2 == 0 ? .echo : .chorus
-            let port = wireProtocol == .echo ? loopback.echoPort : loopback.chorusPort
-            let client = try! TcpClient(host: "127.0.0.1", port: port, schema: Tagged.small.schema, protocol: wireProtocol, window: 16)
-            for sequence in 0..<100 { try! client.send(Tagged.small.sample(UInt64(index * 1000 + sequence))) }
-            try! client.wait()
-            client.close()
-        }
-        #expect(group.join())
+        let (finished, sent) = loopback.feed(clients: 200, perClient: 100, window: 16)
+        #expect(finished)
         let ids = loopback.collect(20_000)
         #expect(ids.count == 20_000)
-        #expect(Set(ids) == Set((0..<200).flatMap { index in (0..<100).map { UInt64(index * 1000 + $0) } }))
+        #expect(Set(ids) == sent)
         #expect(loopback.server.metrics.transport.connectionsAccepted == 200)
     }
 
@@ -74,22 +67,11 @@ import Testing
         var options = TransportOptions()
         options.ioThreads = 2
         let loopback = try LoopbackServer(batchSize: 10, options: options)
-        let group = ThreadGroup(8) { index in
-            let wireProtocol: WireProtocol = index % 2 == 0 ? .echo : .chorus
-            let port = wireProtocol == .echo ? loopback.echoPort : loopback.chorusPort
-            let client = try! TcpClient(host: "127.0.0.1", port: port, schema: Tagged.small.schema,
-                                        protocol: wireProtocol, window: 32)
-            for sequence in 0..<1_000 {
-                if wireProtocol == .chorus && sequence % 100 == 99 { client.breakConnection() }
-                try! client.send(Tagged.small.sample(UInt64(index * 10_000 + sequence)))
-            }
-            try! client.wait()
-            client.close()
-        }
-        #expect(group.join())
+        let (finished, sent) = loopback.feed(clients: 8, perClient: 1_000, window: 32, breakEvery: 100)
+        #expect(finished)
         let ids = loopback.collect(8_000)
         #expect(ids.count == 8_000)
-        #expect(Set(ids) == Set((0..<8).flatMap { index in (0..<1_000).map { UInt64(index * 10_000 + $0) } }))
+        #expect(Set(ids) == sent)
         #expect(loopback.server.metrics.transport.sessionsResumed >= 40)
     }
 
@@ -192,27 +174,16 @@ import Testing
         let loopback = try LoopbackServer(large, batchSize: 8)
         let peer = try RawPeer(port: loopback.echoPort)
         _ = try peer.read(EchoWire.handshake(for: large.schema).count)
-        let bytes = large.packed(0..<40)
+        let bytes = large.packed(900_000..<900_040)  // apart from the clients' ids
         for start in stride(from: 0, to: bytes.count, by: 5_003) {
             try peer.send(Array(bytes[start..<min(start + 5_003, bytes.count)]))
         }
-        let group = ThreadGroup(4) { index in
-            let wireProtocol: WireProtocol = index % 2 == 0 ? .echo : .chorus
-            let port = wireProtocol == .echo ? loopback.echoPort : loopback.chorusPort
-            let client = try! TcpClient(host: "127.0.0.1", port: port, schema: large.schema, protocol: wireProtocol, window: 32)
-            for sequence in 0..<300 {
-                if wireProtocol == .chorus && sequence % 50 == 49 { client.breakConnection() }
-                try! client.send(large.sample(UInt64(1000 * (index + 1) + sequence)))
-            }
-            try! client.wait()
-            client.close()
-        }
-        #expect(group.join())
+        let (finished, sent) = loopback.feed(clients: 4, perClient: 300, tagged: large, window: 32, breakEvery: 50)
+        #expect(finished)
         #expect(try peer.read(40).count == 40)
         let ids = loopback.collect(40 + 1200)
-        let sent: [UInt64] = Array(0..<40) + (1...4).flatMap { index in (0..<300).map { UInt64(1000 * index + $0) } }
         #expect(ids.count == 1240)
-        #expect(Set(ids) == Set(sent))
+        #expect(Set(ids) == sent.union(900_000..<900_040))
         #expect(loopback.errors.isEmpty)
         let metrics = loopback.server.metrics.transport
         #expect(metrics.samplesReadDirectly > 0 && metrics.samplesReadDirectly < metrics.samplesReceived,

@@ -111,6 +111,32 @@ final class LoopbackServer: Sendable {
     }
 }
 
+extension LoopbackServer {
+    /// Feeds the server from `clients` threads, alternately echo and chorus `TcpClient`s, each
+    /// sending `perClient` samples with ids `client × 10,000 + sequence`; the chorus clients break
+    /// their connection every `breakEvery` samples when given. Returns whether every client
+    /// finished (bounded), and the ids sent.
+    func feed(clients: Int, perClient: Int, tagged: Tagged = .small, window: Int, breakEvery: Int? = nil)
+        -> (finished: Bool, sent: Set<UInt64>)
+    {
+        let group = ThreadGroup(clients) { [echoPort, chorusPort] index in
+            let wireProtocol: WireProtocol = index % 2 == 0 ? .echo : .chorus
+            let client = try! TcpClient(host: "127.0.0.1", port: wireProtocol == .echo ? echoPort : chorusPort,
+                                        schema: tagged.schema, protocol: wireProtocol, window: window)
+            for sequence in 0..<perClient {
+                if wireProtocol == .chorus, let breakEvery, sequence % breakEvery == breakEvery - 1 {
+                    client.breakConnection()
+                }
+                try! client.send(tagged.sample(UInt64(index * 10_000 + sequence)))
+            }
+            try! client.wait()
+            client.close()
+        }
+        let sent = Set((0..<clients).flatMap { index in (0..<perClient).map { UInt64(index * 10_000 + $0) } })
+        return (group.join(), sent)
+    }
+}
+
 /// A raw socket for tests that speak the wire protocols by hand.
 final class RawPeer {
     let socket: BlockingSocket
