@@ -73,7 +73,7 @@ public final class TcpClient {
         }
         var start = 0
         while start < samples.count {
-            try waitForWindow(atLeast: 1)
+            try waitForWindowSpace()
             let count = min(samples.count - start, window - unacked, 64)
             try sendGathered(samples[start..<start + count])
             start += count
@@ -89,9 +89,9 @@ public final class TcpClient {
         }
         var sent = 0
         while sent < total {
-            try waitForWindow(atLeast: 1)
+            try waitForWindowSpace()
             let count = min(total - sent, window - unacked)
-            try transmit(UnsafeRawBufferPointer(rebasing: bytes[sent * sampleSize..<(sent + count) * sampleSize]))
+            try transmitPieces([UnsafeRawBufferPointer(rebasing: bytes[sent * sampleSize..<(sent + count) * sampleSize])])
             sent += count
         }
     }
@@ -124,10 +124,6 @@ public final class TcpClient {
         }
     }
 
-    private func transmit(_ packed: UnsafeRawBufferPointer) throws(ClientError) {
-        try transmitPieces([packed])
-    }
-
     /// Sends samples that fit in the window; v2 retains them first, then sends the copies.
     private func transmitPieces(_ pieces: [UnsafeRawBufferPointer]) throws(ClientError) {
         let count = pieces.reduce(0) { $0 + $1.count } / schema.sampleSize
@@ -156,8 +152,9 @@ public final class TcpClient {
 
     // MARK: Acks
 
-    private func waitForWindow(atLeast free: Int) throws(ClientError) {
-        while window - unacked < free { try readAcks(blocking: true) }
+    /// Reads acks until at least one more sample fits in the window.
+    private func waitForWindowSpace() throws(ClientError) {
+        while unacked >= window { try readAcks(blocking: true) }
     }
 
     /// Reads the acks that are waiting (or, when `blocking`, at least one byte of them).

@@ -90,14 +90,19 @@ final class Ring: @unchecked Sendable {
     /// Copies `reservation.count` packed samples into the reserved slots.
     func write(_ packed: UnsafeRawBufferPointer, into reservation: borrowing Reservation) {
         precondition(packed.count == reservation.count * schema.sampleSize)
-        storage.scatter(packed, toSlotsFrom: Int(reservation.first % UInt64(capacity)))
+        storage.scatter(packed, toSlotsFrom: firstSlot(of: reservation))
     }
 
     /// The memory of the reserved slots in packed-sample order (each sample's leaves in flatten
     /// order), for producers that fill them in place, such as a socket read. Valid until the
     /// reservation is committed; every byte must be written before that.
     func slotBuffers(for reservation: borrowing Reservation) -> [UnsafeMutableRawBufferPointer] {
-        storage.slotBuffers(firstSlot: Int(reservation.first % UInt64(capacity)), count: reservation.count)
+        storage.slotBuffers(firstSlot: firstSlot(of: reservation), count: reservation.count)
+    }
+
+    /// Where a reservation starts in the ring's slot numbering (0..<capacity).
+    private func firstSlot(of reservation: borrowing Reservation) -> Int {
+        Int(reservation.first % UInt64(capacity))
     }
 
     /// Publishes the reserved slots to the consumer; wakes it if this completes the batch.
