@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Chorus", targets: ["Chorus"]),
+        .library(name: "ChorusES", targets: ["ChorusES"]),
         .executable(name: "chorus", targets: ["ChorusCLI"]),
     ],
     dependencies: [
@@ -26,15 +27,19 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Evolution strategies on top of Chorus: noise, strategies, optimizers, the epoch engine.
+        .target(name: "ChorusES", dependencies: ["Chorus"]),
         .executableTarget(
             name: "ChorusCLI",
             dependencies: [
                 "Chorus",
+                "ChorusES",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/chorus"
         ),
         .testTarget(name: "ChorusTests", dependencies: ["Chorus"]),
+        .testTarget(name: "ChorusESTests", dependencies: ["ChorusES", "Chorus"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -238,6 +238,15 @@ final class Ring: @unchecked Sendable {
         }
     }
 
+    /// Releases the held batch and takes the next one if it is complete, without waiting.
+    func tryNext() -> UInt64? {
+        monitor.withLock {
+            releaseHeldLocked()
+            guard case .batch(let batch) = takeNextLocked() else { return nil }
+            return batch
+        }
+    }
+
     /// Releases the held batch, if any, so producers may refill it.
     func releaseHeld() {
         monitor.withLock { releaseHeldLocked() }

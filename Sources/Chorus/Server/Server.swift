@@ -115,6 +115,13 @@ public final class Server: Sendable {
         ring.next().map { Batch(ring: ring, sequenceNumber: $0) }
     }
 
+    /// Releases the batch held before and returns the next full batch if one is complete now;
+    /// `nil` otherwise. Never waits: for a consumer that also produces (an in-process loop that
+    /// submits and drains on one thread).
+    public func tryNext() -> Batch? {
+        ring.tryNext().map { Batch(ring: ring, sequenceNumber: $0) }
+    }
+
     /// `next()` for async code: suspends rather than blocking a thread; `nil` also when the
     /// task is cancelled.
     public func nextAsync() async -> Batch? {
