@@ -5,7 +5,7 @@ SWIFT      ?= swift
 PYTHON     ?= python3
 VENV       := .build/venv
 RESULTS    := .build/test-results
-INTEROP_PY := id-echo==0.2.1 numpy==2.4.6 optree==0.20.0 pytest==9.0.3
+INTEROP_PY := id-echo==0.2.1 numpy==2.4.6 optree==0.20.0 pytest==9.0.3 gymnasium==1.4.0
 
 .PHONY: all deps venv build test demo tsan bench clean
 

@@ -12,11 +12,12 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/package-benchmark", from: "1.38.0",
                  traits: ["MallocInterposer"]),
     ],
-    targets: ["RingBenchmarks", "SchemaBenchmarks"].map { name in
+    targets: ["RingBenchmarks", "SchemaBenchmarks", "ESBenchmarks"].map { name in
         .executableTarget(
             name: name,
             dependencies: [
                 .product(name: "Chorus", package: "Chorus"),
+                .product(name: "ChorusES", package: "Chorus"),
                 .product(name: "Benchmark", package: "package-benchmark"),
             ],
             path: name,

@@ -1,3 +1,5 @@
+import Chorus
+
 /// The coordinator of an ES run: one serial state machine that owns the epoch, the pool of
 /// workers and their tasks (the spec's §16 applied; see `specs/evochi-v1.md`).
 ///
@@ -58,6 +60,9 @@ public final class EpochEngine {
         defer { outbox.removeAll(keepingCapacity: true) }
         return outbox
     }
+
+    /// Counters of the ring accepted rewards pass through (one sample per reward).
+    public var rewardRingMetrics: RingMetrics { ledger.metrics }
 
     /// The workers in the pool, in join order.
     public var workerIDs: [WorkerID] { workers.keys.sorted() }

@@ -28,6 +28,9 @@ final class RewardLedger {
 
     var isComplete: Bool { delivered == populationSize }
 
+    /// The reward ring's counters.
+    var metrics: RingMetrics { server.metrics.ring }
+
     /// Starts collecting epoch `epoch`'s rewards. Every reward of the previous epoch has been
     /// delivered (or none was submitted), so the ring is empty here.
     func begin(epoch: Int) {
