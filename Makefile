@@ -46,7 +46,8 @@ test: deps venv
 ## The demo, built for speed.
 demo: deps
 	$(SWIFT) build -c release --product chorus
-	.build/release/chorus demo
+	.build/release/chorus demo ring
+	.build/release/chorus demo es
 
 ## Ring, server and transport tests under ThreadSanitizer (own build folder, so the normal build stays).
 tsan: deps

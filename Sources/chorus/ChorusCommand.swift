@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// `chorus`: the command-line tool of the Chorus package.
 @main
-struct ChorusCommand: ParsableCommand {
+struct ChorusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chorus",
         abstract: "Stream RL experience from rollout workers into a learner's ring buffer.",

@@ -4,11 +4,11 @@ import Foundation
 import Synchronization
 
 /// `chorus demo`: show Chorus working on this machine.
-struct DemoCommand: ParsableCommand {
+struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Demonstrations that run on one machine.",
-        subcommands: [RingDemo.self],
+        subcommands: [RingDemo.self, ESDemo.self],
         defaultSubcommand: RingDemo.self
     )
 }

@@ -171,6 +171,11 @@ import Testing
         try after.join(cores: 2)
         try after.join(cores: 3)
         #expect(after.finish() == Self.expectedFinalState)
+
+        // A finished run stays finished: a third engine starts stopped with the final state.
+        let finished = try Simulation(Self.configuration(shareInterval: shareInterval, path: path))
+        #expect(finished.engine.phase == .stopped)
+        #expect(finished.engine.checkpoint?.state == Self.expectedFinalState)
     }
 
     @Test func aLateJoinerAfterTheRunGetsTheFinalStateAndStop() throws {

@@ -4,8 +4,8 @@ extension EpochEngine {
     func resume(from saved: Checkpoint) {
         let next = saved.nextEpoch
         if configuration.maxEpochs > 0 && next > configuration.maxEpochs {
-            // Every epoch ran; only the final upload is missing.
-            phase = .sharing(next - 1)
+            // Every epoch ran: the run is over, or only its final upload is missing.
+            phase = saved.rewards.isEmpty ? .stopped : .sharing(next - 1)
         } else {
             phase = .evaluating(next)
             progress = EpochProgress(epoch: next, populationSize: configuration.populationSize)

@@ -90,6 +90,7 @@ public final class EpochEngine {
             assign(id, now: now)
         case .optimizing, .sharing:
             greet(id, now: now)
+            electSharer(now: now)
         }
         return id
     }
