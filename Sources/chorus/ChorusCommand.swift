@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// `chorus`: the command-line tool of the Chorus package.
 @main
-struct ChorusCommand: AsyncParsableCommand {
+struct ChorusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chorus",
         abstract: "Stream RL experience from rollout workers into a learner's ring buffer.",

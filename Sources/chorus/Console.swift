@@ -23,3 +23,23 @@ extension Duration {
         return Double(seconds) + Double(attoseconds) / 1e18
     }
 }
+
+/// Runs async work from a synchronous command and waits for it. The commands stay synchronous
+/// so that `serve` can block its stop signals before any thread exists (an async `main` starts
+/// the concurrency runtime's threads first, and they would take the signals).
+func waitFor<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
+    let outcome = AsyncOutcome<T>()
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        do { outcome.result = .success(try await work()) } catch { outcome.result = .failure(error) }
+        done.signal()
+    }
+    done.wait()
+    return try outcome.result!.get()
+}
+
+/// The result of ``waitFor(_:)``'s task: written once by the task before it signals, read only
+/// after the wait returns, so the semaphore orders the two accesses.
+private final class AsyncOutcome<T: Sendable>: @unchecked Sendable {
+    var result: Result<T, any Error>?
+}

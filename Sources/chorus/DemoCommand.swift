@@ -4,7 +4,7 @@ import Foundation
 import Synchronization
 
 /// `chorus demo`: show Chorus working on this machine.
-struct DemoCommand: AsyncParsableCommand {
+struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Demonstrations that run on one machine.",

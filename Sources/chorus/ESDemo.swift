@@ -4,7 +4,7 @@ import Foundation
 
 /// `chorus demo es`: trains a CartPole policy with evolution strategies, local workers around
 /// the epoch engine, and prints each epoch's rewards and the final evaluation.
-struct ESDemo: AsyncParsableCommand {
+struct ESDemo: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "es",
         abstract: "Train CartPole with ES: the epoch engine and local workers in one process."
@@ -37,7 +37,7 @@ struct ESDemo: AsyncParsableCommand {
         return parts.map { $0! }
     }
 
-    func run() async throws {
+    func run() throws {
         let policy = MLPPolicy(sizes: [4] + hiddenSizes! + [2])
         let noise = Noise(seed: seed)
         let chosen: any Strategy = switch strategy {
@@ -58,11 +58,11 @@ struct ESDemo: AsyncParsableCommand {
             + "population \(population), \(workers) workers × \(cores) cores, \(epochs) epochs")
         let clock = ContinuousClock()
         let start = clock.now
-        let final = try await cluster.run { epoch, rewards in
+        let final = try waitFor { try await cluster.run { epoch, rewards in
             let mean = rewards.reduce(0, +) / Float(rewards.count)
             say(String(format: "epoch %3d: mean return %6.1f, best %5.1f  (%.1f s)",
                        epoch, mean, rewards.max() ?? 0, (clock.now - start).seconds))
-        }
+        } }
         let state = try WorkerHost<ESWorker>.decode(final.state)
         var random = PhiloxRandom(seed: seed ^ 0xE7A1, stream: 0)
         let score = task.meanReturn(

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, run
 
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
@@ -17,3 +17,21 @@ def test_serve_stops_gracefully_on_a_signal(chorus, processes, stop):
     assert serve.finish(timeout=10) == 0
     assert time.monotonic() - started < 5
     serve.wait_for(r"^done: 0 batches", timeout=1)
+
+
+def test_es_demo_solves_cartpole(chorus):
+    result = run(chorus, "demo", "es", timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert sum(line.startswith("epoch ") for line in result.stdout.splitlines()) == 60
+    assert "mean return 500.0 over 20 fresh episodes" in result.stdout
+
+
+def test_es_demo_resumed_from_a_checkpoint_ends_where_a_straight_run_does(chorus, tmp_path):
+    checkpoint = tmp_path / "run.checkpoint"
+    straight = run(chorus, "demo", "es", "--epochs", "16", timeout=300)
+    first = run(chorus, "demo", "es", "--epochs", "8", "--checkpoint", checkpoint, timeout=300)
+    resumed = run(chorus, "demo", "es", "--epochs", "16", "--checkpoint", checkpoint, timeout=300)
+    for result in (straight, first, resumed):
+        assert result.returncode == 0, result.stderr
+    assert "epoch   9:" in resumed.stdout and "epoch   8:" not in resumed.stdout
+    assert resumed.stdout.splitlines()[-1] == straight.stdout.splitlines()[-1]
