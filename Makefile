@@ -49,9 +49,9 @@ demo: deps
 	.build/release/chorus demo ring
 	.build/release/chorus demo es
 
-## Ring, server and transport tests under ThreadSanitizer (own build folder, so the normal build stays).
+## Ring, server, transport and ES cluster tests under ThreadSanitizer (own build folder, so the normal build stays).
 tsan: deps
-	$(SWIFT) test --scratch-path .build-tsan --sanitize=thread --filter 'RingTests|ServerTests|TransportTests'
+	$(SWIFT) test --scratch-path .build-tsan --sanitize=thread --filter 'RingTests|ServerTests|TransportTests|EpochEngineTests|CartPoleTests'
 
 ## Micro benchmarks (package-benchmark, in Benchmarks/), then Chorus side by side with id-echo
 ## (Benchmarks/compare/compare.py; COMPARE="--quick" for a short run).

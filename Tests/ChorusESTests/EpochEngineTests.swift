@@ -156,6 +156,20 @@ import Testing
         #expect(simulation.evictions.map(\.0) == [observer])
     }
 
+    @Test func aJoinerWaitingForTheInitialStateIsNotEvicted() throws {
+        let simulation = try Simulation(Self.configuration(heartbeatTimeout: .seconds(3)))
+        let initializer = try simulation.join(cores: 3)
+        simulation.worker(initializer).isHung = true
+        // Without a greeting it has no identity to heartbeat with.
+        let joiner = try simulation.join(cores: 2)
+        simulation.worker(joiner).sendsHeartbeats = false
+        for _ in 0..<10 { simulation.round() }
+        #expect(simulation.evictions.isEmpty)
+        simulation.worker(initializer).isHung = false
+        simulation.worker(joiner).sendsHeartbeats = true
+        #expect(simulation.finish() == Self.expectedFinalState)
+    }
+
     @Test(arguments: [1, 3])
     func aRestartedEngineResumesFromItsCheckpoint(shareInterval: Int) throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("chorus-checkpoint-\(UInt64.random(in: 0 ... .max))").path

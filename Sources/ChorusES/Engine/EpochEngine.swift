@@ -112,7 +112,8 @@ public final class EpochEngine {
     public func tick(now: Duration) {
         guard phase != .stopped else { return }
         for id in workerIDs {
-            guard let worker = workers[id] else { continue }
+            // A worker waiting for its greeting has no identity to heartbeat with yet.
+            guard let worker = workers[id], worker.isGreeted else { continue }
             if worker.isBusy {
                 if let limit = configuration.taskTimeout, now - worker.headSince > limit {
                     evict(id, reason: "its task ran longer than \(limit)", now: now)

@@ -5,6 +5,7 @@ enum Kernels {
     @inline(__always)
     static func dot(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>) -> Float {
         let n = a.count
+        assert(b.count >= n, "dot: the second vector is shorter")
         var lanes = SIMD8<Float>()
         var i = 0
         // Invariant: i + 8 ≤ n inside the loop, so both 8-wide loads stay in bounds.

@@ -12,6 +12,7 @@ public struct LocalCluster<W: Worker>: Sendable {
     private let makeWorker: @Sendable (Int) -> W
 
     public init(configuration: EngineConfiguration, cores: [Int], makeWorker: @escaping @Sendable (Int) -> W) {
+        precondition(!cores.isEmpty, "a local cluster needs at least one worker")
         self.configuration = configuration
         self.cores = cores
         self.makeWorker = makeWorker
