@@ -15,10 +15,6 @@ struct EpochProgress {
         holders = [UInt8](repeating: 0, count: populationSize)
     }
 
-    var populationSize: Int { accepted.count }
-
-    func isAccepted(_ index: Int) -> Bool { accepted[index] }
-
     /// Marks `index` rewarded; `false` if it already was.
     mutating func accept(_ index: Int) -> Bool {
         guard !accepted[index] else { return false }
