@@ -7,7 +7,7 @@ VENV       := .build/venv
 RESULTS    := .build/test-results
 INTEROP_PY := id-echo==0.2.1 numpy==2.4.6 optree==0.20.0 pytest==9.0.3 gymnasium==1.4.0
 
-.PHONY: all deps venv build test demo tsan bench clean
+.PHONY: all deps venv build test demo tsan bench protos clean
 
 all: build
 
@@ -59,6 +59,21 @@ bench: deps venv
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
 	$(SWIFT) build -c release --product chorus
 	$(VENV)/bin/python Benchmarks/compare/compare.py $(COMPARE)
+
+## Regenerates Sources/ChorusEvochi/Generated from Schemas/evochi/v1/evochi.proto with Debian's
+## protoc and the plugins of the pinned swift-protobuf and grpc-swift-protobuf packages. The
+## output is committed; builds never run the generators.
+protos:
+	@command -v protoc >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get install -y -qq protobuf-compiler >/dev/null; }
+	$(SWIFT) build --product protoc-gen-swift
+	$(SWIFT) build --product protoc-gen-grpc-swift-2
+	protoc --proto_path=Schemas --proto_path=/usr/include \
+		--plugin=protoc-gen-swift=$$($(SWIFT) build --show-bin-path)/protoc-gen-swift \
+		--plugin=protoc-gen-grpc-swift-2=$$($(SWIFT) build --show-bin-path)/protoc-gen-grpc-swift-2 \
+		--swift_out=Sources/ChorusEvochi/Generated --swift_opt=Visibility=Internal \
+		--grpc-swift-2_out=Sources/ChorusEvochi/Generated --grpc-swift-2_opt=Visibility=Internal,Server=true,Client=true \
+		evochi/v1/evochi.proto
 
 clean:
 	rm -rf .build .build-tsan Benchmarks/.build

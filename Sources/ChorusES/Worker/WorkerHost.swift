@@ -5,8 +5,6 @@ import FoundationEssentials
 public final class WorkerHost<W: Worker> {
     public let worker: W
     public private(set) var state: W.State?
-    /// The identity the greeting gave.
-    public private(set) var id: WorkerID?
 
     public init(_ worker: W) {
         self.worker = worker
@@ -27,8 +25,7 @@ public final class WorkerHost<W: Worker> {
     public func handle(_ event: WorkerEvent) throws -> Answer {
         switch event {
         case .hello(let hello):
-            id = hello.worker
-            if let bytes = hello.state, !bytes.isEmpty { replaceState(try Self.decode(bytes)) }
+            try receiveState(hello.state)
             return .none
         case .initialize(let task):
             let initial = try worker.initialize()
@@ -45,6 +42,11 @@ public final class WorkerHost<W: Worker> {
             worker.onStop(final: false)
             return .stopped
         }
+    }
+
+    /// Takes the state a greeting carries (`nil` or empty: none yet).
+    public func receiveState(_ bytes: [UInt8]?) throws {
+        if let bytes, !bytes.isEmpty { replaceState(try Self.decode(bytes)) }
     }
 
     private func currentState() throws(WorkerHostError) -> W.State {

@@ -1,0 +1,243 @@
+import ChorusES
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2Posix
+
+/// An Evochi v1 coordinator: the gRPC service `evochi.v1.EvochiService` over an
+/// ``EpochEngine``, so the unchanged PyPI `evochi` worker (and ``EvochiWorkerClient``) can train
+/// with it. See `specs/evochi-v1.md`.
+///
+/// The actor is the engine's one serial owner: gRPC handlers only call into it; each worker's
+/// events wait in its own unbounded queue, which its `Subscribe` stream drains, so a slow
+/// reader never holds the coordinator (the Go server's B1 and B16).
+public actor EvochiCoordinator {
+    public let configuration: EvochiConfiguration
+    private let engine: EpochEngine
+    private let clock = ContinuousClock()
+    private let start: ContinuousClock.Instant
+    private var streams: [WorkerID: Stream] = [:]
+    private var workersByToken: [String: WorkerID] = [:]
+    /// Tokens of workers whose run ended: their heartbeats still get OK (spec §16.8).
+    private var finishedTokens: Set<String> = []
+    private var stopRequested = false
+    private let log: @Sendable (String) -> Void
+    private let onEpoch: @Sendable (Int, [Float]) -> Void
+
+    /// A worker's connection: its token and the queue its `Subscribe` stream drains.
+    private struct Stream {
+        let token: String
+        let outlet: AsyncStream<Outbound>.Continuation
+    }
+
+    /// What a `Subscribe` stream does next.
+    enum Outbound: Sendable {
+        case event(Evochi_V1_SubscribeResponse)
+        /// End the stream: `CANCELLED` when the run is over, `ABORTED` with the reason when
+        /// the worker was evicted (so a 0.1.4 worker reports it instead of stopping quietly).
+        case end(EngineCommand.DisconnectReason)
+    }
+
+    /// - Parameters:
+    ///   - log: one line per notable event (joins, leaves, evictions, refusals, warnings).
+    ///   - onEpoch: called once per epoch when its rewards are complete.
+    public init(
+        configuration: EvochiConfiguration,
+        log: @escaping @Sendable (String) -> Void = { _ in },
+        onEpoch: @escaping @Sendable (Int, [Float]) -> Void = { _, _ in }
+    ) throws {
+        self.configuration = configuration
+        engine = try EpochEngine(configuration: configuration.engine)
+        start = clock.now
+        self.log = log
+        self.onEpoch = onEpoch
+    }
+
+    /// The engine's phase.
+    public var phase: EnginePhase { engine.phase }
+    /// The last uploaded state and the rewards since.
+    public var checkpoint: Checkpoint? { engine.checkpoint }
+
+    /// Serves until the run is over and its workers were told (or ``stop()`` was called).
+    /// `onListening` receives the bound port (useful with port 0).
+    public func run(onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+        let transport = HTTP2ServerTransport.Posix(
+            address: .ipv4(host: configuration.host, port: configuration.port),
+            transportSecurity: .plaintext,
+            config: .defaults { $0.rpc.maxRequestPayloadSize = configuration.maxRequestBytes }
+        )
+        let server = GRPCServer(transport: transport, services: [EvochiService(coordinator: self)])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.serve() }
+            guard let address = try await transport.listeningAddress.ipv4 else {
+                server.beginGracefulShutdown()
+                throw RPCError(code: .internalError, message: "the coordinator is not listening on IPv4")
+            }
+            onListening(address.port)
+            log("listening on \(address.host):\(address.port); population \(configuration.engine.populationSize), "
+                + "max epochs \(configuration.engine.maxEpochs), phase \(engine.phase)")
+            while !stopRequested && engine.phase != .stopped {
+                try await Task.sleep(for: configuration.tickInterval)
+                engine.tick(now: now)
+                dispatch()
+            }
+            // Workers read STOP, then their streams end; give them a moment, then close.
+            let deadline = clock.now + configuration.stopGrace
+            while !streams.isEmpty && clock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            server.beginGracefulShutdown()
+            for stream in streams.values { stream.outlet.finish() }
+            try await group.waitForAll()
+        }
+    }
+
+    /// Ends the run now: workers get STOP; the checkpoint keeps the progress.
+    public func stop() {
+        stopRequested = true
+        engine.stop(now: now)
+        dispatch()
+    }
+
+    private var now: Duration { clock.now - start }
+
+    // MARK: Called by the service
+
+    /// A worker subscribes: it joins the engine and gets its event queue.
+    func subscribe(cores: Int, secret: String?) throws(RPCError) -> (WorkerID, AsyncStream<Outbound>) {
+        if let expected = configuration.joinSecret, !Self.constantTimeEqual(secret ?? "", expected) {
+            log("refused a worker: wrong or missing join secret")
+            throw RPCError(code: .permissionDenied, message: "a join secret is required (metadata x-chorus-join-secret)")
+        }
+        let (events, outlet) = AsyncStream.makeStream(of: Outbound.self)
+        let id: WorkerID
+        do {
+            id = try engine.join(cores: cores, now: now)
+        } catch {
+            log("refused a worker: \(error.message)")
+            throw RPCError(code: error.kind == .poolFull ? .resourceExhausted : .invalidArgument, message: error.message)
+        }
+        let token = Self.newToken()
+        streams[id] = Stream(token: token, outlet: outlet)
+        workersByToken[token] = id
+        log("\(id) joined with \(cores) cores (phase \(engine.phase), \(streams.count) workers)")
+        dispatch()
+        return (id, events)
+    }
+
+    /// A worker's stream ended (it went away, or we ended it).
+    func streamEnded(_ id: WorkerID) {
+        guard let stream = streams.removeValue(forKey: id) else { return }
+        workersByToken[stream.token] = nil
+        if engine.phase == .stopped {
+            finishedTokens.insert(stream.token)
+        } else {
+            log("\(id) left (phase \(engine.phase))")
+        }
+        engine.leave(id, now: now)
+        dispatch()
+    }
+
+    func heartbeat(token: String?) throws(RPCError) {
+        if let token, finishedTokens.contains(token) { return }
+        let id = try worker(for: token)
+        _ = engine.heartbeat(id, now: now)
+    }
+
+    /// A Finish call: authenticated, applied, and answered `ok = true` (accepted), `ok = false`
+    /// (stale but harmless), or with an error status.
+    func finish(token: String?, task wire: String, _ call: FinishCall) throws(RPCError) -> Bool {
+        let id = try worker(for: token)
+        guard let task = TaskID(wireValue: wire) else {
+            throw RPCError(code: .notFound, message: "no task \"\(wire)\"")
+        }
+        let before = engine.phase
+        let reply: FinishReply
+        switch call {
+        case .initialization(let state):
+            warnIfLarge(state, from: id)
+            reply = engine.finishInitialization(id, task: task, state: state, now: now)
+        case .evaluation(let evaluations):
+            reply = engine.finishEvaluation(id, task: task, evaluations: evaluations, now: now)
+        case .optimization:
+            reply = engine.finishOptimization(id, task: task, now: now)
+        case .shareState(let state):
+            warnIfLarge(state, from: id)
+            reply = engine.finishShareState(id, task: task, state: state, now: now)
+        }
+        if case .optimizing(let epoch) = engine.phase, before != engine.phase, let rewards = engine.checkpoint?.rewards.last {
+            onEpoch(epoch, rewards)
+        }
+        dispatch()
+        switch reply {
+        case .accepted:
+            return true
+        case .stale:
+            return false
+        case .rejected(let rejection):
+            log("refused a request of \(id): \(rejection.message)")
+            throw RPCError(code: Self.statusCode(for: rejection.kind), message: rejection.message)
+        }
+    }
+
+    /// The body of a Finish call.
+    enum FinishCall: Sendable {
+        case initialization([UInt8])
+        case evaluation([Evaluation])
+        case optimization
+        case shareState([UInt8])
+    }
+
+    // MARK: Internals
+
+    private func worker(for token: String?) throws(RPCError) -> WorkerID {
+        guard let token, let id = workersByToken[token] else {
+            throw RPCError(code: .unauthenticated, message: "unknown or missing token")
+        }
+        return id
+    }
+
+    /// Moves the engine's commands into the workers' queues.
+    private func dispatch() {
+        for command in engine.takeCommands() {
+            switch command {
+            case .send(let id, let event):
+                guard let stream = streams[id] else { continue }
+                stream.outlet.yield(.event(Evochi_V1_SubscribeResponse(event, id: "\(id.rawValue)", token: stream.token)))
+            case .disconnect(let id, let reason):
+                if case .evicted(let why) = reason { log("evicted \(id): \(why)") }
+                streams[id]?.outlet.yield(.end(reason))
+                streams[id]?.outlet.finish()
+            }
+        }
+    }
+
+    private func warnIfLarge(_ state: [UInt8], from id: WorkerID) {
+        guard state.count > configuration.stateWarningBytes else { return }
+        log("warning: \(id) sent a state of \(state.count) bytes; Python evochi workers with default "
+            + "settings cannot receive more than 4 MiB and will fail to join")
+    }
+
+    private static func statusCode(for kind: EngineRejection.Kind) -> RPCError.Code {
+        switch kind {
+        case .unknownWorker: .unauthenticated
+        case .unknownTask: .notFound
+        case .invalid: .invalidArgument
+        case .poolFull: .resourceExhausted
+        }
+    }
+
+    /// 128 random bits as hex: opaque to workers, bound to one worker record.
+    private static func newToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<2).map { _ in
+            let hex = String(generator.next() as UInt64, radix: 16)
+            return String(repeating: "0", count: 16 - hex.count) + hex
+        }.joined()
+    }
+
+    private static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import ChorusES
+
+/// The ES setup of a CartPole run, shared by every command that trains or evaluates it. All
+/// workers of a run must use the same values: each applies the same update to the same state.
+struct CartPoleTraining: ParsableArguments, Sendable {
+    enum StrategyKind: String, ExpressibleByArgument, CaseIterable, Sendable {
+        case eggroll, openai
+    }
+
+    @Option(help: "The strategy: eggroll (rank-1 EGGROLL) or openai (full-rank OpenAI-ES).")
+    var strategy = StrategyKind.eggroll
+    @Option(help: "Hidden layer widths of the policy, comma-separated (empty: linear).")
+    var hidden = ""
+    @Option(help: "Seed of the noise and the episodes.")
+    var seed: UInt64 = 5
+    @Option(help: "Episodes per member evaluation.")
+    var episodes = 2
+    @Option(help: "Perturbation scale σ.")
+    var sigma: Float = 0.1
+    @Option(help: "Adam learning rate.")
+    var learningRate: Float = 0.05
+
+    func validate() throws {
+        guard hiddenSizes != nil else { throw ValidationError("--hidden must be comma-separated positive integers") }
+        guard episodes >= 1 else { throw ValidationError("--episodes must be at least 1") }
+        guard sigma > 0, learningRate > 0 else { throw ValidationError("--sigma and --learning-rate must be positive") }
+    }
+
+    private var hiddenSizes: [Int]? {
+        let parts = hidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+        return parts.map { $0! }
+    }
+
+    var policy: MLPPolicy { MLPPolicy(sizes: [4] + hiddenSizes! + [2]) }
+
+    var task: CartPoleTask { CartPoleTask(policy: policy, episodes: episodes, seed: seed) }
+
+    func makeWorker() -> ESWorker {
+        let policy = self.policy
+        let noise = Noise(seed: seed)
+        let strategy: any Strategy = switch self.strategy {
+        case .eggroll: EGGROLL(layout: policy.layout, noise: noise, sigma: sigma)
+        case .openai: OpenAIES(layout: policy.layout, noise: noise, sigma: sigma)
+        }
+        let trainer = ESTrainer(strategy: strategy, shaping: .centeredRanks, optimizer: Adam(learningRate: learningRate))
+        let task = self.task
+        return ESWorker(trainer: trainer, initialParameters: policy.initialParameters) { parameters, epoch, member in
+            task.fitness(of: parameters, epoch: epoch, member: member)
+        }
+    }
+
+    /// Mean return of `state`'s policy over 20 fresh episodes (500 = solved).
+    func evaluate(_ state: ESState) -> Float {
+        var random = PhiloxRandom(seed: seed ^ 0xE7A1, stream: 0)
+        let policy = self.policy
+        return task.meanReturn(of: PerturbedParameters(layout: policy.layout, center: state.parameters), random: &random, episodes: 20)
+    }
+
+    var summary: String {
+        let policy = self.policy
+        return "\(strategy.rawValue) on CartPole, policy \(policy.sizes), \(policy.layout.count) parameters"
+    }
+}
