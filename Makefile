@@ -6,8 +6,13 @@ PYTHON     ?= python3
 VENV       := .build/venv
 RESULTS    := .build/test-results
 INTEROP_PY := id-echo==0.2.1 numpy==2.4.6 optree==0.20.0 pytest==9.0.3 gymnasium==1.4.0
+# evochi needs Python >= 3.12: pyenv's newest 3.12, else python3.12 on the PATH.
+PYENV_312  := $(lastword $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.12.*/bin/python))
+PYTHON312  ?= $(or $(PYENV_312),$(shell command -v python3.12))
+EVOCHI_VENV := .build/venv-evochi
+EVOCHI_PY  := evochi==0.1.4 pytest==9.0.3
 
-.PHONY: all deps venv build test demo tsan bench protos clean
+.PHONY: all deps venv evochi-venv build test demo tsan bench protos clean
 
 all: build
 
@@ -28,19 +33,31 @@ $(VENV)/.installed: Makefile
 	@$(VENV)/bin/pip install -q --disable-pip-version-check $(INTEROP_PY)
 	@touch $@
 
+## The venv for the Evochi interop tests (Python 3.12, the real evochi worker from PyPI).
+evochi-venv: $(EVOCHI_VENV)/.installed
+$(EVOCHI_VENV)/.installed: Makefile
+	@test -n "$(PYTHON312)" || { echo "make: evochi needs Python 3.12 (pyenv install 3.12, or set PYTHON312=...)"; exit 1; }
+	@echo "make evochi-venv: creating $(EVOCHI_VENV) with $(PYTHON312) and $(EVOCHI_PY)"
+	@$(PYTHON312) -m venv $(EVOCHI_VENV)
+	@$(EVOCHI_VENV)/bin/pip install -q --disable-pip-version-check $(EVOCHI_PY)
+	@touch $@
+
 build: deps
 	$(SWIFT) build
 
 ## Swift tests, then interop tests; the last line is the total over both.
-test: deps venv
+test: deps venv evochi-venv
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
 	@$(SWIFT) build --build-tests && \
 		$(SWIFT) test --skip-build --xunit-output $(RESULTS)/swift.xml; \
 		echo $$? > $(RESULTS)/swift.status
 	@$(SWIFT) build --product chorus && \
 		CHORUS=$$($(SWIFT) build --show-bin-path)/chorus \
-		$(VENV)/bin/python -m pytest -q Tests/Interop --junitxml=$(RESULTS)/interop.xml; \
+		$(VENV)/bin/python -m pytest -q Tests/Interop --ignore=Tests/Interop/evochi --junitxml=$(RESULTS)/interop.xml; \
 		echo $$? > $(RESULTS)/interop.status
+	@CHORUS=$$($(SWIFT) build --show-bin-path)/chorus \
+		$(EVOCHI_VENV)/bin/python -m pytest -q Tests/Interop/evochi --junitxml=$(RESULTS)/evochi.xml; \
+		echo $$? > $(RESULTS)/evochi.status
 	@$(PYTHON) Tests/tally.py $(RESULTS)
 
 ## The demo, built for speed.

@@ -103,7 +103,9 @@ public actor EvochiCoordinator {
     // MARK: Called by the service
 
     /// A worker subscribes: it joins the engine and gets its event queue.
-    func subscribe(cores: Int, secret: String?) throws(RPCError) -> (WorkerID, AsyncStream<Outbound>) {
+    func subscribe(
+        cores: Int, secret: String?
+    ) throws(RPCError) -> (WorkerID, AsyncStream<Outbound>, AsyncStream<Outbound>.Continuation) {
         if let expected = configuration.joinSecret, !Self.constantTimeEqual(secret ?? "", expected) {
             log("refused a worker: wrong or missing join secret")
             throw RPCError(code: .permissionDenied, message: "a join secret is required (metadata x-chorus-join-secret)")
@@ -121,7 +123,7 @@ public actor EvochiCoordinator {
         workersByToken[token] = id
         log("\(id) joined with \(cores) cores (phase \(engine.phase), \(streams.count) workers)")
         dispatch()
-        return (id, events)
+        return (id, events, outlet)
     }
 
     /// A worker's stream ended (it went away, or we ended it).

@@ -11,22 +11,27 @@ struct EvochiService: Evochi_V1_EvochiService.ServiceProtocol {
         context: ServerContext
     ) async throws -> StreamingServerResponse<Evochi_V1_SubscribeResponse> {
         let secret = request.metadata[stringValues: "x-chorus-join-secret"].first { _ in true }
-        let (id, events) = try await coordinator.subscribe(cores: Int(request.message.cores), secret: secret)
+        let (id, events, outlet) = try await coordinator.subscribe(cores: Int(request.message.cores), secret: secret)
         return StreamingServerResponse { [coordinator] writer in
             // However the stream ends (the run is over, eviction, the worker went away, an error
-            // writing to it), the coordinator hears of it once.
+            // writing to it), the coordinator hears of it once. A worker that vanishes cancels the
+            // RPC, which ends the event queue.
             do {
-                for await outbound in events {
-                    switch outbound {
-                    case .event(let message):
-                        try await writer.write(message)
-                    case .end(.runFinished):
-                        throw RPCError(code: .cancelled, message: "the run is over")
-                    case .end(.evicted(let reason)):
-                        throw RPCError(code: .aborted, message: "removed from the pool: \(reason)")
+                return try await withRPCCancellationHandler { () async throws -> Metadata in
+                    for await outbound in events {
+                        switch outbound {
+                        case .event(let message):
+                            try await writer.write(message)
+                        case .end(.runFinished):
+                            throw RPCError(code: .cancelled, message: "the run is over")
+                        case .end(.evicted(let reason)):
+                            throw RPCError(code: .aborted, message: "removed from the pool: \(reason)")
+                        }
                     }
+                    throw RPCError(code: .unavailable, message: "the stream was cancelled or the coordinator is shutting down")
+                } onCancelRPC: {
+                    outlet.finish()
                 }
-                throw RPCError(code: .unavailable, message: "the coordinator is shutting down")
             } catch {
                 await coordinator.streamEnded(id)
                 throw error

@@ -11,8 +11,9 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 
 class Child:
-    def __init__(self, args):
-        self.popen = subprocess.Popen([str(a) for a in args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    def __init__(self, args, cwd=None):
+        self.popen = subprocess.Popen([str(a) for a in args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                      cwd=cwd)
         self.lines: list[tuple[float, str]] = []
         self.errors: list[str] = []
         self._changed = threading.Condition()
@@ -41,6 +42,11 @@ class Child:
                 return found
         raise AssertionError(f"{self.popen.args[:3]} printed no line matching {pattern!r} within {timeout}s; "
                              f"output: {[l for _, l in self.lines][-5:]}, errors: {self.errors[-5:]}")
+
+    def output(self) -> str:
+        """Everything printed so far: standard output, then standard error."""
+        with self._changed:
+            return "\n".join([line for _, line in self.lines] + self.errors)
 
     def stderr(self) -> str:
         with self._changed:

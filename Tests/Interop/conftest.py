@@ -29,8 +29,8 @@ def processes():
     """Processes a test starts; each is stopped (by PID) when the test ends."""
     started: list[Child] = []
 
-    def start(*args: object) -> Child:
-        process = Child(args)
+    def start(*args: object, cwd=None) -> Child:
+        process = Child(args, cwd=cwd)
         started.append(process)
         return process
 
