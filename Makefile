@@ -63,8 +63,7 @@ test: deps venv evochi-venv
 ## The demo, built for speed.
 demo: deps
 	$(SWIFT) build -c release --product chorus
-	.build/release/chorus demo ring
-	.build/release/chorus demo es
+	.build/release/chorus demo
 
 ## Ring, server, transport and ES cluster tests under ThreadSanitizer (own build folder, so the normal build stays).
 tsan: deps

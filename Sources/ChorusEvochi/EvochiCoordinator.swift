@@ -22,6 +22,7 @@ public actor EvochiCoordinator {
     private var stopRequested = false
     private let log: @Sendable (String) -> Void
     private let onEpoch: @Sendable (Int, [Float]) -> Void
+    private let onState: @Sendable (Checkpoint) -> Void
 
     /// A worker's connection: its token and the queue its `Subscribe` stream drains.
     private struct Stream {
@@ -40,16 +41,19 @@ public actor EvochiCoordinator {
     /// - Parameters:
     ///   - log: one line per notable event (joins, leaves, evictions, refusals, warnings).
     ///   - onEpoch: called once per epoch when its rewards are complete.
+    ///   - onState: called with the checkpoint whenever a worker uploads a state.
     public init(
         configuration: EvochiConfiguration,
         log: @escaping @Sendable (String) -> Void = { _ in },
-        onEpoch: @escaping @Sendable (Int, [Float]) -> Void = { _, _ in }
+        onEpoch: @escaping @Sendable (Int, [Float]) -> Void = { _, _ in },
+        onState: @escaping @Sendable (Checkpoint) -> Void = { _ in }
     ) throws {
         self.configuration = configuration
         engine = try EpochEngine(configuration: configuration.engine)
         start = clock.now
         self.log = log
         self.onEpoch = onEpoch
+        self.onState = onState
     }
 
     /// The engine's phase.
@@ -148,6 +152,8 @@ public actor EvochiCoordinator {
     /// A Finish call: authenticated, applied, and answered `ok = true` (accepted), `ok = false`
     /// (stale but harmless), or with an error status.
     func finish(token: String?, task wire: String, _ call: FinishCall) throws(RPCError) -> Bool {
+        // A result that crossed the end of the run is harmless: answered, not refused.
+        if let token, finishedTokens.contains(token) { return false }
         let id = try worker(for: token)
         guard let task = TaskID(wireValue: wire) else {
             throw RPCError(code: .notFound, message: "no task \"\(wire)\"")
@@ -168,6 +174,10 @@ public actor EvochiCoordinator {
         }
         if case .optimizing(let epoch) = engine.phase, before != engine.phase, let rewards = engine.checkpoint?.rewards.last {
             onEpoch(epoch, rewards)
+        }
+        switch (call, reply) {
+        case (.initialization, .accepted), (.shareState, .accepted): onState(engine.checkpoint!)
+        default: break
         }
         dispatch()
         switch reply {

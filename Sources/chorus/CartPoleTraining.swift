@@ -63,3 +63,11 @@ struct CartPoleTraining: ParsableArguments, Sendable {
         return "\(strategy.rawValue) on CartPole, policy \(policy.sizes), \(policy.layout.count) parameters"
     }
 }
+
+extension CartPoleTraining {
+    /// The options as command-line arguments, to start other processes with the same setup.
+    var arguments: [String] {
+        ["--strategy", strategy.rawValue, "--hidden", hidden, "--seed", "\(seed)", "--episodes", "\(episodes)",
+         "--sigma", "\(sigma)", "--learning-rate", "\(learningRate)"]
+    }
+}

@@ -8,8 +8,8 @@ struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Demonstrations that run on one machine.",
-        subcommands: [RingDemo.self, ESDemo.self],
-        defaultSubcommand: RingDemo.self
+        subcommands: [ClusterDemo.self, RingDemo.self, ESDemo.self],
+        defaultSubcommand: ClusterDemo.self
     )
 }
 

@@ -1,6 +1,8 @@
 """The command-line tool behaves as a service should."""
+import re
 import signal
 import time
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -35,3 +37,13 @@ def test_es_demo_resumed_from_a_checkpoint_ends_where_a_straight_run_does(chorus
         assert result.returncode == 0, result.stderr
     assert "epoch   9:" in resumed.stdout and "epoch   8:" not in resumed.stdout
     assert resumed.stdout.splitlines()[-1] == straight.stdout.splitlines()[-1]
+
+
+def test_demo_trains_to_500_streams_trajectories_and_draws_the_curve(chorus, tmp_path):
+    result = run(chorus, "demo", "--rollout-seconds", "1", "--output", tmp_path, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "the policy scores 500" in result.stdout
+    trajectories = int(re.search(r"data plane: (\d+) trajectories", result.stdout).group(1))
+    assert trajectories > 0
+    curve = ET.parse(tmp_path / "training-curve.svg").getroot()
+    assert len(curve.findall("{http://www.w3.org/2000/svg}polyline")) == 3
