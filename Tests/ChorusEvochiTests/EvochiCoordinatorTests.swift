@@ -1,4 +1,5 @@
 import ChorusES
+import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 import Testing
@@ -59,6 +60,57 @@ import Testing
                     try await client.heartbeat(request: ClientRequest(message: .with { $0.seqID = 1 }, metadata: metadata))
                 }
                 #expect(error?.code == .unauthenticated)
+            }
+        }
+        await coordinator.stop()
+        try await serving.value
+    }
+
+    /// The wire behaviour a 0.1.4 worker depends on: HELLO first with a token, then tasks; a bad
+    /// result is an error status, a duplicate one is `ok = false`, not an error.
+    @Test func finishCallsAreAnsweredAsThePythonWorkerNeeds() async throws {
+        let (coordinator, port, serving) = try await Self.start(EvochiConfiguration(engine: Self.engine, port: 0))
+        let transport = try HTTP2ClientTransport.Posix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)
+        try await withGRPCClient(transport: transport) { grpc in
+            let client = Evochi_V1_EvochiService.Client(wrapping: grpc)
+            try await client.subscribe(request: ClientRequest(message: .with { $0.cores = 16 })) { response in
+                var events = response.messages.makeAsyncIterator()
+                let hello = try #require(try await events.next())
+                #expect(hello.type == .hello && !hello.hello.hasState && hello.hello.populationSize == 16)
+                #expect(hello.hello.heartbeatInterval >= 1)
+                var metadata = Metadata()
+                metadata.addString("Bearer \(hello.hello.token)", forKey: "authorization")
+
+                let initialize = try #require(try await events.next())
+                #expect(initialize.type == .initialize)
+                let initialized = try await client.finishInitialization(request: ClientRequest(
+                    message: .with { $0.taskID = initialize.initialize.taskID; $0.state = Data([1, 2, 3]) }, metadata: metadata))
+                #expect(initialized.ok)
+
+                let first = try #require(try await events.next())
+                #expect(first.type == .evaluate && first.evaluate.epoch == 1)
+                #expect(first.evaluate.slices.map { [$0.start, $0.end] } == [[0, 16]])
+                let short = Evochi_V1_FinishEvaluationRequest.with {
+                    $0.taskID = first.evaluate.taskID
+                    $0.evaluations = [.with { $0.slice = first.evaluate.slices[0]; $0.rewards = [1, 2] }]
+                }
+                let refusal = await #expect(throws: RPCError.self) {
+                    try await client.finishEvaluation(request: ClientRequest(message: short, metadata: metadata))
+                }
+                #expect(refusal?.code == .invalidArgument)
+
+                // The refused slices are handed out again.
+                let second = try #require(try await events.next())
+                #expect(second.type == .evaluate && second.evaluate.slices.map { [$0.start, $0.end] } == [[0, 16]])
+                let full = Evochi_V1_FinishEvaluationRequest.with {
+                    $0.taskID = second.evaluate.taskID
+                    $0.evaluations = [.with { $0.slice = second.evaluate.slices[0]; $0.rewards = Array(repeating: 1, count: 16) }]
+                }
+                #expect(try await client.finishEvaluation(request: ClientRequest(message: full, metadata: metadata)).ok)
+                #expect(try await !client.finishEvaluation(request: ClientRequest(message: full, metadata: metadata)).ok)
+
+                let optimize = try #require(try await events.next())
+                #expect(optimize.type == .optimize && optimize.optimize.rewards == Array(repeating: 1, count: 16))
             }
         }
         await coordinator.stop()
