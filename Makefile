@@ -12,7 +12,7 @@ PYTHON312  ?= $(or $(PYENV_312),$(shell command -v python3.12))
 EVOCHI_VENV := .build/venv-evochi
 EVOCHI_PY  := evochi==0.1.4 pytest==9.0.3
 
-.PHONY: all deps venv evochi-venv build test demo tsan bench protos clean
+.PHONY: all deps venv evochi-venv build test demo tsan asan bench protos clean
 
 all: build
 
@@ -69,6 +69,12 @@ demo: deps
 tsan: deps
 	$(SWIFT) test --scratch-path .build-tsan --sanitize=thread --filter 'RingTests|ServerTests|TransportTests|EpochEngineTests|CartPoleTests'
 
+## The Chorus and ChorusES tests under AddressSanitizer (swift-testing only: XCTest's own leak
+## reports would drown the signal).
+asan: deps
+	$(SWIFT) test --scratch-path .build-asan --sanitize=address --disable-xctest \
+		--filter 'ChorusTests|ChorusESTests'
+
 ## Micro benchmarks (package-benchmark, in Benchmarks/), then Chorus side by side with id-echo
 ## (Benchmarks/compare/compare.py; COMPARE="--quick" for a short run).
 bench: deps venv
@@ -92,4 +98,4 @@ protos:
 		evochi/v1/evochi.proto
 
 clean:
-	rm -rf .build .build-tsan Benchmarks/.build
+	rm -rf .build .build-tsan .build-asan Benchmarks/.build
