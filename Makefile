@@ -12,7 +12,7 @@ PYTHON312  ?= $(or $(PYENV_312),$(shell command -v python3.12))
 EVOCHI_VENV := .build/venv-evochi
 EVOCHI_PY  := evochi==0.1.4 pytest==9.0.3
 
-.PHONY: all deps venv evochi-venv build test demo tsan asan bench protos clean
+.PHONY: all deps venv evochi-venv build test demo tsan asan fuzz bench protos clean
 
 all: build
 
@@ -70,10 +70,24 @@ tsan: deps
 	$(SWIFT) test --scratch-path .build-tsan --sanitize=thread --filter 'RingTests|ServerTests|TransportTests|EpochEngineTests|CartPoleTests'
 
 ## The Chorus and ChorusES tests under AddressSanitizer (swift-testing only: XCTest's own leak
-## reports would drown the signal).
+## reports would drown the signal). Leak checking is off: LeakSanitizer reports the Swift
+## runtime's once-initialised statics and the tasks alive at exit as leaks.
 asan: deps
-	$(SWIFT) test --scratch-path .build-asan --sanitize=address --disable-xctest \
+	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --scratch-path .build-asan --sanitize=address --disable-xctest \
 		--filter 'ChorusTests|ChorusESTests'
+
+## libFuzzer on the schema parser and the wire decoders, FUZZ_SECONDS each (default 600), from
+## the committed seed corpus (Tests/Fuzz/corpus); new inputs collect under .build/fuzz.
+FUZZ_SECONDS ?= 600
+FUZZ_SWIFTC  := swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name Chorus
+fuzz:
+	@mkdir -p .build/fuzz/schema-corpus .build/fuzz/hello-corpus
+	$(FUZZ_SWIFTC) Sources/Chorus/Schema/*.swift Tests/Fuzz/SchemaFuzzer.swift -o .build/fuzz/schema
+	$(FUZZ_SWIFTC) Sources/Chorus/Schema/*.swift Sources/Chorus/Transport/ChorusWire.swift \
+		Sources/Chorus/Transport/WireBytes.swift Sources/Chorus/Transport/SessionID.swift \
+		Sources/Chorus/Transport/EchoWire.swift Tests/Fuzz/HelloFuzzer.swift -o .build/fuzz/hello
+	cd .build/fuzz && ./schema -max_total_time=$(FUZZ_SECONDS) -max_len=4096 schema-corpus ../../Tests/Fuzz/corpus/schema
+	cd .build/fuzz && ./hello -max_total_time=$(FUZZ_SECONDS) -max_len=70000 hello-corpus ../../Tests/Fuzz/corpus/hello
 
 ## Micro benchmarks (package-benchmark, in Benchmarks/), then Chorus side by side with id-echo
 ## (Benchmarks/compare/compare.py; COMPARE="--quick" for a short run).
