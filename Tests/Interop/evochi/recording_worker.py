@@ -6,6 +6,7 @@ The state is a hash chain: member i's reward is a function of (state, i), and op
 wrong state, ends in a different state, and its log shows where.
 
 Usage: recording_worker.py PORT CORES LOG [--eval-delay S] [--optimize-delay S] [--start-when FILE]
+                           [--no-heartbeats]
 """
 import argparse
 import asyncio
@@ -88,7 +89,12 @@ async def main():
     parser.add_argument("--eval-delay", type=float, default=0.0)
     parser.add_argument("--optimize-delay", type=float, default=0.0)
     parser.add_argument("--start-when", help="connect only once this file exists (imports done, so joining is quick)")
+    parser.add_argument("--no-heartbeats", action="store_true", help="a worker whose heartbeats stopped")
     args = parser.parse_args()
+    if args.no_heartbeats:
+        async def silent(self):
+            return
+        RecordingWorker._keep_alive = silent
     if args.start_when:
         deadline = time.monotonic() + 120
         while not os.path.exists(args.start_when) and time.monotonic() < deadline:

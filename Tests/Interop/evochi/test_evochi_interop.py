@@ -90,6 +90,23 @@ def test_three_workers_with_a_joiner_and_a_casualty_all_end_in_the_same_state(pr
     assert re.search(r"joined with 2 cores \(phase optimizing\(3\)", server.output())
 
 
+def test_a_worker_whose_heartbeats_stopped_is_evicted_and_the_run_ends_exact(processes, chorus, tmp_path):
+    population, epochs = 16, 3
+    port = free_port()
+    server = coordinator(processes, chorus, port, "--population", population, "--max-epochs", epochs,
+                         "--heartbeat-timeout", 1.5, "--reissue-after", 30)
+    healthy = worker(processes, port, 8, tmp_path / "healthy.jsonl", "--eval-delay", 2.0)
+    server.wait_for(r"joined with 8 cores", timeout=30)
+    silent = worker(processes, port, 1, tmp_path / "silent.jsonl", "--no-heartbeats")
+    assert server.finish(timeout=120) == 0, server.output()
+    assert healthy.finish(timeout=30) == 0, healthy.output()
+    assert silent.finish(timeout=30) != 0, "an evicted 0.1.4 worker fails loudly (ABORTED), not a quiet stop"
+    assert re.search(r"evicted worker \d+: no heartbeat", server.output())
+    entries = read_log(tmp_path / "healthy.jsonl")
+    assert all(e["correct"] for e in entries if e["event"] == "optimize")
+    assert [e for e in entries if e["event"] == "state"][-1]["digest"] == expected_final(population, epochs)
+
+
 def test_a_restarted_coordinator_resumes_from_its_checkpoint(processes, chorus, tmp_path):
     population, epochs = 10, 6
     checkpoint = tmp_path / "run.checkpoint"
