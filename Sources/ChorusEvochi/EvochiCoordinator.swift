@@ -21,8 +21,6 @@ public actor EvochiCoordinator {
     private var finishedTokens: Set<String> = []
     private var stopRequested = false
     private let log: @Sendable (String) -> Void
-    private let onEpoch: @Sendable (Int, [Float]) -> Void
-    private let onState: @Sendable (Checkpoint) -> Void
 
     /// A worker's connection: its token and the queue its `Subscribe` stream drains.
     private struct Stream {
@@ -52,8 +50,8 @@ public actor EvochiCoordinator {
         engine = try EpochEngine(configuration: configuration.engine)
         start = clock.now
         self.log = log
-        self.onEpoch = onEpoch
-        self.onState = onState
+        engine.onEpochRewards = onEpoch
+        engine.onStateReceived = onState
     }
 
     /// The engine's phase.
@@ -158,7 +156,6 @@ public actor EvochiCoordinator {
         guard let task = TaskID(wireValue: wire) else {
             throw RPCError(code: .notFound, message: "no task \"\(wire)\"")
         }
-        let before = engine.phase
         let reply: FinishReply
         switch call {
         case .initialization(let state):
@@ -171,13 +168,6 @@ public actor EvochiCoordinator {
         case .shareState(let state):
             warnIfLarge(state, from: id)
             reply = engine.finishShareState(id, task: task, state: state, now: now)
-        }
-        if case .optimizing(let epoch) = engine.phase, before != engine.phase, let rewards = engine.checkpoint?.rewards.last {
-            onEpoch(epoch, rewards)
-        }
-        switch (call, reply) {
-        case (.initialization, .accepted), (.shareState, .accepted): onState(engine.checkpoint!)
-        default: break
         }
         dispatch()
         switch reply {

@@ -103,6 +103,7 @@ extension EpochEngine {
         }
         checkpoint!.rewards.append(rewards)
         saveCheckpoint()
+        onEpochRewards?(epoch, rewards)
         optimizeBarrier = []
         for id in workerIDs where workers[id]!.isGreeted {
             enqueue(.optimize(epoch: epoch, live: true), for: id, now: now) { task in

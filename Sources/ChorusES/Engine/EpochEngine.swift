@@ -27,6 +27,11 @@ public final class EpochEngine {
     /// The last uploaded state and the rewards since (`nil` until the first state exists).
     public internal(set) var checkpoint: Checkpoint?
 
+    /// Called when an epoch's rewards are complete, before its update goes out.
+    public var onEpochRewards: ((_ epoch: Int, _ rewards: [Float]) -> Void)?
+    /// Called with the new checkpoint when a worker's state (initial or uploaded) was taken.
+    public var onStateReceived: ((Checkpoint) -> Void)?
+
     var workers: [WorkerID: WorkerRecord] = [:]
     var progress: EpochProgress?
     let ledger: RewardLedger

@@ -31,8 +31,9 @@ public struct LocalCluster<W: Worker>: Sendable {
 
     /// Runs until the engine stops; returns the final checkpoint (the last uploaded state).
     /// `onEpoch(n, rewards)` is called once per epoch, when its rewards are complete.
-    public func run(onEpoch: @Sendable (Int, [Float]) -> Void = { _, _ in }) async throws -> Checkpoint {
+    public func run(onEpoch: @escaping @Sendable (Int, [Float]) -> Void = { _, _ in }) async throws -> Checkpoint {
         let engine = try EpochEngine(configuration: configuration)
+        engine.onEpochRewards = onEpoch
         let (inbox, post) = AsyncStream.makeStream(of: Message.self)
         let clock = ContinuousClock()
         let start = clock.now
@@ -65,7 +66,6 @@ public struct LocalCluster<W: Worker>: Sendable {
             }
             for await message in inbox {
                 let now = clock.now - start
-                let before = engine.phase
                 switch message {
                 case .tick:
                     engine.tick(now: now)
@@ -76,9 +76,6 @@ public struct LocalCluster<W: Worker>: Sendable {
                     outlets[id] = nil
                 case .answer(let id, let answer):
                     Self.deliver(answer, from: id, to: engine, now: now)
-                }
-                if case .optimizing(let epoch) = engine.phase, before != engine.phase, let rewards = engine.checkpoint?.rewards.last {
-                    onEpoch(epoch, rewards)
                 }
                 route(engine.takeCommands())
                 if engine.phase == .stopped { break }
