@@ -78,7 +78,7 @@ private final class WorkerSession<W: Worker, Transport: ClientTransport>: @unche
                         try host.receiveState(message.hello.hasState ? [UInt8](message.hello.state) : nil)
                         continue
                     }
-                    guard let event = decode(message) else {
+                    guard let event = try decode(message) else {
                         log("ignored an event of unknown type \(message.type.rawValue)")
                         continue
                     }
@@ -93,12 +93,18 @@ private final class WorkerSession<W: Worker, Transport: ClientTransport>: @unche
         }
     }
 
-    private func decode(_ message: Evochi_V1_SubscribeResponse) -> WorkerEvent? {
+    private func decode(_ message: Evochi_V1_SubscribeResponse) throws -> WorkerEvent? {
         switch message.type {
         case .initialize:
             return .initialize(task(message.initialize.taskID))
         case .evaluate:
-            let slices = message.evaluate.slices.map { Slice(Int($0.start), max(Int($0.start), Int($0.end))) }
+            // The same check the coordinator applies to slices it receives; a bad one ends the session.
+            let slices = try message.evaluate.slices.map { wire in
+                guard let slice = Slice(wire: wire) else {
+                    throw RPCError(code: .invalidArgument, message: "the coordinator sent an invalid slice [\(wire.start), \(wire.end))")
+                }
+                return slice
+            }
             return .evaluate(task(message.evaluate.taskID), epoch: Int(message.evaluate.epoch), slices: slices)
         case .optimize:
             return .optimize(task(message.optimize.taskID), epoch: Int(message.optimize.epoch), rewards: message.optimize.rewards)
