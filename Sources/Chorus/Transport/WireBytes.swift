@@ -1,24 +1,25 @@
-/// Little-endian reading and writing for the wire codecs, on plain byte arrays (no raw memory).
-struct WireReader {
+/// Little-endian reading and writing for the wire codecs (and, within the package, the ES
+/// checkpoint file), on plain byte arrays (no raw memory).
+package struct WireReader {
     private let bytes: ArraySlice<UInt8>
-    private(set) var position: Int
+    package private(set) var position: Int
 
-    init(_ bytes: ArraySlice<UInt8>) {
+    package init(_ bytes: ArraySlice<UInt8>) {
         self.bytes = bytes
         position = bytes.startIndex
     }
 
-    var consumed: Int { position - bytes.startIndex }
-    var remaining: Int { bytes.endIndex - position }
+    package var consumed: Int { position - bytes.startIndex }
+    package var remaining: Int { bytes.endIndex - position }
 
     /// The next `count` bytes, or nil when fewer are available.
-    mutating func read(_ count: Int) -> ArraySlice<UInt8>? {
+    package mutating func read(_ count: Int) -> ArraySlice<UInt8>? {
         guard count >= 0, remaining >= count else { return nil }
         defer { position += count }
         return bytes[position..<position + count]
     }
 
-    mutating func read<T: FixedWidthInteger & UnsignedInteger>(_: T.Type) -> T? {
+    package mutating func read<T: FixedWidthInteger & UnsignedInteger>(_: T.Type) -> T? {
         read(MemoryLayout<T>.size).map { slice in
             slice.reversed().reduce(T.zero) { $0 << 8 | T($1) }
         }
@@ -26,7 +27,7 @@ struct WireReader {
 }
 
 extension Array where Element == UInt8 {
-    mutating func appendLittleEndian<T: FixedWidthInteger>(_ value: T) {
+    package mutating func appendLittleEndian<T: FixedWidthInteger>(_ value: T) {
         for index in 0..<MemoryLayout<T>.size {
             append(UInt8(truncatingIfNeeded: value >> (8 * index)))
         }

@@ -1,3 +1,4 @@
+import Chorus
 import FoundationEssentials
 
 /// Everything needed to resume a run: the last uploaded state `Sₘ`, the epoch `m` it starts,
@@ -33,16 +34,16 @@ public struct Checkpoint: Hashable, Sendable {
     /// The file's bytes.
     public func encoded() -> [UInt8] {
         var bytes = Self.magic
-        append(Self.version, to: &bytes)
-        append(UInt32(populationSize), to: &bytes)
-        append(UInt64(stateEpoch), to: &bytes)
-        append(UInt64(state.count), to: &bytes)
+        bytes.appendLittleEndian(Self.version)
+        bytes.appendLittleEndian(UInt32(populationSize))
+        bytes.appendLittleEndian(UInt64(stateEpoch))
+        bytes.appendLittleEndian(UInt64(state.count))
         bytes += state
-        append(UInt32(rewards.count), to: &bytes)
+        bytes.appendLittleEndian(UInt32(rewards.count))
         for vector in rewards {
-            for reward in vector { append(reward.bitPattern, to: &bytes) }
+            for reward in vector { bytes.appendLittleEndian(reward.bitPattern) }
         }
-        append(Self.checksum(bytes[...]), to: &bytes)
+        bytes.appendLittleEndian(Self.checksum(bytes[...]))
         return bytes
     }
 
@@ -52,30 +53,32 @@ public struct Checkpoint: Hashable, Sendable {
             throw CheckpointFormatError("not a Chorus checkpoint (bad magic)")
         }
         let body = bytes.dropLast(8)
-        var reader = Reader(bytes: bytes, position: body.endIndex)
-        guard try reader.read(UInt64.self) == Self.checksum(body) else {
+        var trailer = WireReader(bytes[body.endIndex...])
+        guard try Self.next(UInt64.self, from: &trailer) == Self.checksum(body) else {
             throw CheckpointFormatError("checksum mismatch (truncated or corrupted)")
         }
-        reader = Reader(bytes: Array(body), position: Self.magic.count)
-        let version = try reader.read(UInt32.self)
+        var reader = WireReader(body.dropFirst(Self.magic.count))
+        let version = try Self.next(UInt32.self, from: &reader)
         guard version == Self.version else { throw CheckpointFormatError("unsupported version \(version)") }
-        let population = Int(try reader.read(UInt32.self))
-        let stateEpoch = try reader.read(UInt64.self)
-        let stateLength = try reader.read(UInt64.self)
+        let population = Int(try Self.next(UInt32.self, from: &reader))
+        let stateEpoch = try Self.next(UInt64.self, from: &reader)
+        let stateLength = try Self.next(UInt64.self, from: &reader)
         guard population > 0, stateEpoch >= 1, stateEpoch < UInt64(Int32.max), stateLength > 0 else {
             throw CheckpointFormatError("implausible header (population \(population), epoch \(stateEpoch), state \(stateLength) bytes)")
         }
-        let state = try reader.bytes(Int(clamping: stateLength))
-        let epochs = Int(try reader.read(UInt32.self))
+        guard let state = reader.read(Int(clamping: stateLength)) else {
+            throw CheckpointFormatError("truncated at byte \(reader.position)")
+        }
+        let epochs = Int(try Self.next(UInt32.self, from: &reader))
         var rewards: [[Float]] = []
         for _ in 0..<epochs {
             var vector = [Float]()
             vector.reserveCapacity(population)
-            for _ in 0..<population { vector.append(Float(bitPattern: try reader.read(UInt32.self))) }
+            for _ in 0..<population { vector.append(Float(bitPattern: try Self.next(UInt32.self, from: &reader))) }
             rewards.append(vector)
         }
-        guard reader.isAtEnd else { throw CheckpointFormatError("\(reader.remaining) unexpected trailing bytes") }
-        self.init(populationSize: population, stateEpoch: Int(stateEpoch), state: state, rewards: rewards)
+        guard reader.remaining == 0 else { throw CheckpointFormatError("\(reader.remaining) unexpected trailing bytes") }
+        self.init(populationSize: population, stateEpoch: Int(stateEpoch), state: Array(state), rewards: rewards)
     }
 
     /// Writes the checkpoint to `path` atomically (a crash leaves the old file or the new one).
@@ -103,35 +106,17 @@ public struct Checkpoint: Hashable, Sendable {
         }
     }
 
-    private func append<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
-        withUnsafeBytes(of: value.littleEndian) { bytes += $0 }
+    /// The next little-endian integer of `reader`, or an error naming where the bytes ran out.
+    private static func next<T: FixedWidthInteger & UnsignedInteger>(
+        _ type: T.Type, from reader: inout WireReader
+    ) throws(CheckpointFormatError) -> T {
+        guard let value = reader.read(type) else { throw CheckpointFormatError("truncated at byte \(reader.position)") }
+        return value
     }
 
     /// FNV-1a, 64 bits.
     private static func checksum(_ bytes: ArraySlice<UInt8>) -> UInt64 {
         bytes.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01B3 }
-    }
-
-    /// Bounds-checked little-endian reads.
-    private struct Reader {
-        let bytes: [UInt8]
-        var position: Int
-
-        var remaining: Int { bytes.count - position }
-        var isAtEnd: Bool { position == bytes.count }
-
-        mutating func read<T: FixedWidthInteger>(_ type: T.Type) throws(CheckpointFormatError) -> T {
-            let size = MemoryLayout<T>.size
-            guard remaining >= size else { throw CheckpointFormatError("truncated at byte \(position)") }
-            defer { position += size }
-            return bytes[position ..< position + size].reversed().reduce(T.zero) { $0 << 8 | T($1) }
-        }
-
-        mutating func bytes(_ count: Int) throws(CheckpointFormatError) -> [UInt8] {
-            guard count <= remaining else { throw CheckpointFormatError("truncated at byte \(position)") }
-            defer { position += count }
-            return Array(bytes[position ..< position + count])
-        }
     }
 }
 
