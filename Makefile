@@ -76,17 +76,17 @@ asan: deps
 	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --scratch-path .build-asan --sanitize=address --disable-xctest \
 		--filter 'ChorusTests|ChorusESTests'
 
-## libFuzzer on the schema parser and the wire decoders, FUZZ_SECONDS each (default 600), from
-## the committed seed corpus (Tests/Fuzz/corpus); new inputs collect under .build/fuzz.
+## libFuzzer on the schema parser and the wire decoders, FUZZ_SECONDS each (default 600), seeded
+## from Tests/Fuzz/corpus and the example schemas in Schemas/; new inputs collect under .build/fuzz.
 FUZZ_SECONDS ?= 600
-FUZZ_SWIFTC  := swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name Chorus
+FUZZ_SWIFTC  := swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name Chorus -package-name Chorus
 fuzz:
 	@mkdir -p .build/fuzz/schema-corpus .build/fuzz/hello-corpus
 	$(FUZZ_SWIFTC) Sources/Chorus/Schema/*.swift Tests/Fuzz/SchemaFuzzer.swift -o .build/fuzz/schema
 	$(FUZZ_SWIFTC) Sources/Chorus/Schema/*.swift Sources/Chorus/Transport/ChorusWire.swift \
 		Sources/Chorus/Transport/WireBytes.swift Sources/Chorus/Transport/SessionID.swift \
 		Sources/Chorus/Transport/EchoWire.swift Tests/Fuzz/HelloFuzzer.swift -o .build/fuzz/hello
-	cd .build/fuzz && ./schema -max_total_time=$(FUZZ_SECONDS) -max_len=4096 schema-corpus ../../Tests/Fuzz/corpus/schema
+	cd .build/fuzz && ./schema -max_total_time=$(FUZZ_SECONDS) -max_len=4096 schema-corpus ../../Tests/Fuzz/corpus/schema ../../Schemas
 	cd .build/fuzz && ./hello -max_total_time=$(FUZZ_SECONDS) -max_len=70000 hello-corpus ../../Tests/Fuzz/corpus/hello
 
 ## Micro benchmarks (package-benchmark, in Benchmarks/), then Chorus side by side with id-echo
