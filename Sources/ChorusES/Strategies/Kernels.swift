@@ -1,5 +1,5 @@
-/// The few dense loops the strategies run millions of times. Each takes buffer pointers whose
-/// counts the caller has checked; the bodies index only below those counts.
+/// The few dense loops the strategies run millions of times. They read and write through buffer
+/// subscripts only (no pointer arithmetic); callers pass buffers whose counts they checked.
 enum Kernels {
     /// `Σ a[i]·b[i]` over `a.count` elements (`b.count ≥ a.count`), eight lanes at a time.
     @inline(__always)
@@ -8,10 +8,11 @@ enum Kernels {
         assert(b.count >= n, "dot: the second vector is shorter")
         var lanes = SIMD8<Float>()
         var i = 0
-        // Invariant: i + 8 ≤ n inside the loop, so both 8-wide loads stay in bounds.
+        // Eight lanes built from eight bounds-checked reads (release builds merge them into one
+        // vector load); i + 8 ≤ n inside the loop.
         while i + 8 <= n {
-            let x = UnsafeRawPointer(a.baseAddress! + i).loadUnaligned(as: SIMD8<Float>.self)
-            let y = UnsafeRawPointer(b.baseAddress! + i).loadUnaligned(as: SIMD8<Float>.self)
+            let x = SIMD8(a[i], a[i + 1], a[i + 2], a[i + 3], a[i + 4], a[i + 5], a[i + 6], a[i + 7])
+            let y = SIMD8(b[i], b[i + 1], b[i + 2], b[i + 3], b[i + 4], b[i + 5], b[i + 6], b[i + 7])
             lanes += x * y  // not `addProduct`: without FMA hardware flags that becomes a libm call per lane
             i += 8
         }
