@@ -76,18 +76,20 @@ asan: deps
 	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --scratch-path .build-asan --sanitize=address --disable-xctest \
 		--filter 'ChorusTests|ChorusESTests'
 
-## libFuzzer on the schema parser and the wire decoders, FUZZ_SECONDS each (default 600), seeded
+## libFuzzer on the schema parser, the wire decoders and the sample framer, FUZZ_SECONDS each (default 600), seeded
 ## from Tests/Fuzz/corpus and the example schemas in Schemas/; new inputs collect under .build/fuzz.
 FUZZ_SECONDS ?= 600
 FUZZ_SWIFTC  := swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name Chorus -package-name Chorus
 fuzz:
-	@mkdir -p .build/fuzz/schema-corpus .build/fuzz/hello-corpus
+	@mkdir -p .build/fuzz/schema-corpus .build/fuzz/hello-corpus .build/fuzz/framer-corpus
 	$(FUZZ_SWIFTC) Sources/Chorus/Schema/*.swift Tests/Fuzz/SchemaFuzzer.swift -o .build/fuzz/schema
 	$(FUZZ_SWIFTC) Sources/Chorus/Schema/*.swift Sources/Chorus/Transport/ChorusWire.swift \
 		Sources/Chorus/Transport/WireBytes.swift Sources/Chorus/Transport/SessionID.swift \
 		Sources/Chorus/Transport/EchoWire.swift Tests/Fuzz/HelloFuzzer.swift -o .build/fuzz/hello
+	$(FUZZ_SWIFTC) Sources/Chorus/Transport/ReceiveBuffer.swift Tests/Fuzz/FramerFuzzer.swift -o .build/fuzz/framer
 	cd .build/fuzz && ./schema -max_total_time=$(FUZZ_SECONDS) -max_len=4096 schema-corpus ../../Tests/Fuzz/corpus/schema ../../Schemas
 	cd .build/fuzz && ./hello -max_total_time=$(FUZZ_SECONDS) -max_len=70000 hello-corpus ../../Tests/Fuzz/corpus/hello
+	cd .build/fuzz && ./framer -max_total_time=$(FUZZ_SECONDS) -max_len=4096 framer-corpus ../../Tests/Fuzz/corpus/framer
 
 ## Micro benchmarks (package-benchmark, in Benchmarks/), then Chorus side by side with id-echo
 ## (Benchmarks/compare/compare.py; COMPARE="--quick" for a short run).

@@ -19,12 +19,8 @@ final class Connection {
     let wireProtocol: WireProtocol
     var phase: Phase
 
-    // Receive buffer invariant: allocated in `init`, freed in `deinit`, which the loop lets
-    // happen only when no receive is in flight. Bytes `start..<filled` are received and not yet
-    // consumed; a receive, when in flight, writes into `filled..<capacity`.
-    let receiveBuffer: UnsafeMutableRawBufferPointer
-    var start = 0
-    var filled = 0
+    /// Received bytes not yet consumed; a receive, when in flight, writes into its free space.
+    var buffer: ReceiveBuffer
     var receiving = false
     /// A poll for a whole waiting sample is in flight (large samples, nothing staged).
     var polling = false
@@ -36,8 +32,9 @@ final class Connection {
     var peerClosed = false
 
     // Send invariant: `outbox` segments point into `ownBuffer` (freed in `deinit`, which the loop
-    // lets happen only when no send is in flight) or into buffers the loop keeps for its whole
-    // life. The first segment is the one in flight while `sending` is true.
+    // lets happen only when no send is in flight, as it does for `buffer`'s receives) or into
+    // buffers the loop keeps for its whole life. The first segment is the one in flight while
+    // `sending` is true.
     let ownBuffer: UnsafeMutableRawBufferPointer
     var outbox: [UnsafeRawBufferPointer] = []
     var sending = false
@@ -68,33 +65,13 @@ final class Connection {
         self.listener = listener
         self.wireProtocol = wireProtocol
         phase = wireProtocol == .chorus ? .awaitingHello : .streaming
-        receiveBuffer = .allocate(byteCount: receiveCapacity, alignment: 64)
+        buffer = ReceiveBuffer(capacity: receiveCapacity)
         ownBuffer = .allocate(byteCount: Self.helloOffset + helloSize, alignment: 8)
         lastReceive = now
     }
 
     deinit {
-        receiveBuffer.deallocate()
         ownBuffer.deallocate()
-    }
-
-    var received: UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(rebasing: receiveBuffer[start..<filled])
-    }
-
-    var freeSpace: UnsafeMutableRawBufferPointer {
-        UnsafeMutableRawBufferPointer(rebasing: receiveBuffer[filled...])
-    }
-
-    /// Moves the unconsumed bytes to the front so the next receive has the most room.
-    func compact() {
-        guard start > 0 else { return }
-        let count = filled - start
-        if count > 0 {
-            receiveBuffer.baseAddress!.copyMemory(from: receiveBuffer.baseAddress! + start, byteCount: count)
-        }
-        start = 0
-        filled = count
     }
 
     /// Copies `bytes` into `ownBuffer` at `offset` and queues them for sending.

@@ -4,13 +4,13 @@ import Crypto
 /// with a verdict; a refusal names its reason and closes the connection gently.
 extension TransportLoop {
     func readHello(_ connection: Connection) {
-        switch ChorusWire.ClientHello.decode(Array(connection.received)[...]) {
+        switch ChorusWire.ClientHello.decode(Array(connection.buffer.unconsumed)[...]) {
         case .incomplete:
             return
         case .malformed(let reason):
             refuse(connection, .malformedHello, reason, .malformedHello)
         case .complete(let hello, let consumed):
-            connection.start += consumed
+            connection.buffer.consume(consumed)
             accept(hello, on: connection)
         }
     }

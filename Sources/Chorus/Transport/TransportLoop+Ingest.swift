@@ -12,15 +12,15 @@ extension TransportLoop {
     func ingest(_ connection: Connection) {
         let sampleSize = schema.sampleSize
         var committed = 0
-        ingesting: while connection.filled - connection.start >= sampleSize {
-            let received = connection.received
-            let outcome = commit(connection, upTo: (connection.filled - connection.start) / sampleSize) { ring, reservation in
+        ingesting: while connection.buffer.wholeSamples(of: sampleSize) > 0 {
+            let received = connection.buffer.unconsumed
+            let outcome = commit(connection, upTo: connection.buffer.wholeSamples(of: sampleSize)) { ring, reservation in
                 ring.write(UnsafeRawBufferPointer(rebasing: received[..<(reservation.count * sampleSize)]),
                            into: reservation)
             }
             switch outcome {
             case .committed(let count):
-                connection.start += count * sampleSize
+                connection.buffer.consume(count * sampleSize)
                 committed += count
             case .ringFull:
                 stall(connection)
@@ -30,7 +30,7 @@ extension TransportLoop {
                 return
             }
         }
-        connection.compact()
+        connection.buffer.compact()
         acknowledge(committed, on: connection)
     }
 
@@ -49,7 +49,7 @@ extension TransportLoop {
         let perRead = max(1, 1024 / schema.leaves.count)  // iovecs per recvmsg stay within IOV_MAX
         var budget = Self.directReadBudget
         var committed = 0
-        reading: while budget >= sampleSize, connection.filled == connection.start {
+        reading: while budget >= sampleSize, connection.buffer.isEmpty {
             let waiting = Socket.waitingBytes(connection.fd) / sampleSize
             guard waiting > 0 else { break }
             let outcome = commit(connection, upTo: min(waiting, perRead, budget / sampleSize)) { ring, reservation in

@@ -216,7 +216,7 @@ final class TransportLoop: @unchecked Sendable {
     private func received(_ result: Int32, on connection: Connection) {
         connection.receiving = false
         if result > 0 {
-            connection.filled += Int(result)
+            connection.buffer.didReceive(Int(result))
             connection.lastReceive = .now
             counters.bytes.add(UInt64(result), ordering: .relaxed)
         } else {
@@ -304,15 +304,14 @@ final class TransportLoop: @unchecked Sendable {
         case .awaitingHello: readHello(connection)
         case .streaming: ingest(connection)
         case .refusing:
-            connection.start = 0
-            connection.filled = 0
+            connection.buffer.removeAll()
         case .closing:
             finishClosing(connection)
             return
         }
         guard connection.phase != .closing, !connection.stalled else { return }
         if connection.peerClosed {
-            if connection.phase == .streaming && connection.filled > connection.start {
+            if connection.phase == .streaming && !connection.buffer.isEmpty {
                 counters.truncated.add(1, ordering: .relaxed)
             }
             closeConnection(connection)
@@ -329,7 +328,7 @@ final class TransportLoop: @unchecked Sendable {
     private func receiveNext(_ connection: Connection) {
         guard !connection.receiving, !connection.polling, !connection.stalled, !connection.peerClosed,
               connection.phase != .closing else { return }
-        if connection.phase == .streaming, connection.filled == connection.start, readsDirectly {
+        if connection.phase == .streaming, connection.buffer.isEmpty, readsDirectly {
             readDirectly(connection)
             guard !connection.stalled, connection.phase != .closing else { return }
             // Readable only once a whole sample waits. Only while polling: a receive waits on
@@ -367,15 +366,12 @@ final class TransportLoop: @unchecked Sendable {
     }
 
     private func receiveIntoBuffer(_ connection: Connection) {
-        guard connection.filled < connection.receiveBuffer.count else { return }
+        guard !connection.buffer.isFull else { return }
         setLowWater(connection, 1)
-        var space = connection.freeSpace
-        if connection.phase == .streaming, readsDirectly {
-            // Receive only up to the end of the sample in progress: whole samples waiting
-            // behind it go straight to the ring (`readDirectly`) instead of through this buffer.
-            let partial = (connection.filled - connection.start) % schema.sampleSize
-            space = UnsafeMutableRawBufferPointer(rebasing: space[..<min(space.count, schema.sampleSize - partial)])
-        }
+        // Large samples: receive only up to the end of the sample in progress; whole samples
+        // waiting behind it go straight to the ring (`readDirectly`) instead of through the buffer.
+        let space = connection.buffer.freeSpace(
+            endingAtSampleOf: connection.phase == .streaming && readsDirectly ? schema.sampleSize : nil)
         connection.receiving = true
         uring.receive(fd: connection.fd, into: space,
                       tag: tag(.receive, slot: connection.owner.slot, generation: connection.owner.generation))
