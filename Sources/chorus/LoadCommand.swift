@@ -17,6 +17,8 @@ struct LoadCommand: ParsableCommand {
     @Option(name: .customLong("protocol"), help: "echo (id-echo wire v1) or chorus (wire v2).")
     var wireProtocol: String = "chorus"
     @Option(help: "Parallel connections, one thread each.") var connections = 1
+    @Option(help: "Number of the first connection (ids are connection << 40 | sequence), so several load processes can feed one server with distinct ids.")
+    var firstConnection = 0
     @Option(help: "Stop after this many seconds (default 10 unless --count is given).") var seconds: Double?
     @Option(help: "Samples to send on each connection.") var count: Int?
     @Option(help: "Unacked samples allowed per connection (default: what fits in 16 MiB, at most 1024).")
@@ -26,6 +28,9 @@ struct LoadCommand: ParsableCommand {
     func validate() throws {
         guard WireProtocol(rawValue: wireProtocol) != nil else { throw ValidationError("--protocol is echo or chorus") }
         guard connections >= 1 else { throw ValidationError("--connections must be at least 1") }
+        guard firstConnection >= 0, firstConnection + connections <= 1 << 24 else {
+            throw ValidationError("connection numbers must stay within 0..<2^24")
+        }
         if let count, count < 1 { throw ValidationError("--count must be at least 1") }
     }
 
@@ -39,7 +44,7 @@ struct LoadCommand: ParsableCommand {
         let tally = Tally()
         let group = DispatchGroup()
         let start = ContinuousClock.now
-        for connection in 0..<connections {
+        for connection in firstConnection..<firstConnection + connections {
             group.enter()
             Thread { [host, port, window, count, tally] in
                 defer { group.leave() }

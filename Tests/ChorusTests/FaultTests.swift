@@ -193,4 +193,34 @@ import Testing
         #expect(refusals[.malformedHello, default: 0] + refusals[.schemaMismatch, default: 0] == 3)
         #expect(refusals[.handshakeTimeout] == 1)
     }
+
+    /// A peer that sends but never reads its acks: once the acks fill its receive window and the
+    /// server's send buffer, the server's send makes no progress; after `sendTimeout` the
+    /// connection is closed and counted. Nothing waits on the peer meanwhile: what it sent was
+    /// taken in, and a good client is served alongside.
+    @Test func aPeerThatNeverReadsAcksIsTimedOut() throws {
+        var options = TransportOptions()
+        options.sendTimeout = .milliseconds(500)
+        let loopback = try LoopbackServer(batchSize: 1_000, options: options)
+        let deaf = try RawPeer(port: loopback.echoPort)
+        _ = try deaf.read(EchoWire.handshake(for: Tagged.small.schema).count)
+        let chunk = Tagged.small.packed((0..<10_000).map { UInt64($0) })
+        var sent = 0
+        let start = ContinuousClock.now
+        // Bounded: 100 M samples or 60 s, far beyond what the socket buffers hold.
+        while sent < 100_000_000, ContinuousClock.now - start < .seconds(60), (try? deaf.send(chunk)) != nil {
+            sent += 10_000
+        }
+        #expect(eventually { loopback.server.metrics.transport.refusals[.sendTimeout] == 1 })
+        #expect(deaf.closedByServer())
+
+        let good = try TcpClient(host: "127.0.0.1", port: loopback.chorusPort, schema: Tagged.small.schema)
+        for id in 1_000_000..<1_001_000 as Range<UInt64> { try good.send(Tagged.small.sample(id)) }
+        try good.wait()
+        good.close()
+        #expect(eventually { loopback.ids.filter { $0 >= 1_000_000 }.count == 1_000 })
+        #expect(loopback.errors.isEmpty)
+        loopback.stop()
+        print("never-reading peer: \(sent) samples sent before the server gave up on it")
+    }
 }
