@@ -12,7 +12,7 @@ PYTHON312  ?= $(or $(PYENV_312),$(shell command -v python3.12))
 EVOCHI_VENV := .build/venv-evochi
 EVOCHI_PY  := evochi==0.1.4 pytest==9.0.3
 
-.PHONY: all deps venv evochi-venv build test demo tsan asan fuzz bench protos clean
+.PHONY: all deps venv evochi-venv build test soak demo tsan asan fuzz bench protos clean
 
 all: build
 
@@ -59,6 +59,16 @@ test: deps venv evochi-venv
 		$(EVOCHI_VENV)/bin/python -m pytest -q Tests/Interop/evochi --junitxml=$(RESULTS)/evochi.xml; \
 		echo $$? > $(RESULTS)/evochi.status
 	@$(PYTHON) Tests/tally.py $(RESULTS)
+
+## The long fault runs: the fault suite with the churn test SOAK times longer (default 10:
+## 100,000 connections), and KILL_ROUNDS rounds of clients SIGKILLed mid-send (default 200).
+SOAK        ?= 10
+KILL_ROUNDS ?= 200
+soak: deps venv
+	CHORUS_SOAK=$(SOAK) $(SWIFT) test --filter FaultTests
+	$(SWIFT) build --product chorus
+	CHORUS=$$($(SWIFT) build --show-bin-path)/chorus KILL_ROUNDS=$(KILL_ROUNDS) \
+		$(VENV)/bin/python -m pytest -q -s Tests/Interop/test_killed_clients.py
 
 ## The demo, built for speed.
 demo: deps

@@ -7,7 +7,10 @@ import Testing
 /// a stalled learner, shutdown under load, and bad input. The claim each test checks is the
 /// README's: every acked sample reaches exactly one batch, nothing partial or corrupt does, and
 /// the server keeps serving the good clients.
-@Suite(.timeLimit(.minutes(5))) struct FaultTests {
+/// `make soak` sets CHORUS_SOAK to a factor (e.g. 10) that lengthens the churn test.
+let soakFactor = ProcessInfo.processInfo.environment["CHORUS_SOAK"].flatMap { Int($0) }.map { max(1, $0) } ?? 1
+
+@Suite(.timeLimit(.minutes(5 * soakFactor))) struct FaultTests {
     /// One raw connection's life: handshake, `complete` whole samples, maybe part of another,
     /// read acks for the first `acked` of them, close. Returns the ids it saw acked.
     static func churn(
@@ -37,7 +40,7 @@ import Testing
 
     @Test func tenThousandConnectionChurnsLoseAndDuplicateNothing() throws {
         let loopback = try LoopbackServer(batchSize: 1)
-        let threads = 4, perThread = 2_500
+        let threads = 4, perThread = 2_500 * soakFactor
         let acked = Locked<Set<UInt64>>([])
         let sent = Locked<Set<UInt64>>([])
         let partials = Locked(0)
@@ -60,7 +63,7 @@ import Testing
                 }
             }
         }
-        #expect(group.join(seconds: 240))
+        #expect(group.join(seconds: 240 * Double(soakFactor)))
         let allAcked = acked.withLock { $0 }, allSent = sent.withLock { $0 }
         // Every acked sample arrives; wait for them, then for the stragglers that were sent whole.
         _ = eventually(seconds: 60) { loopback.server.metrics.transport.connectionsActive == 0 }
@@ -73,6 +76,9 @@ import Testing
         // RST instead, and the kernel discards what the server had not read yet, partial or not.
         #expect(loopback.server.metrics.transport.samplesTruncated <= UInt64(partials.withLock { $0 }))
         #expect(loopback.server.metrics.transport.connectionsAccepted == UInt64(threads * perThread))
+        print("churn: \(threads * perThread) connections, \(allSent.count) whole samples sent, \(allAcked.count) acked, "
+              + "\(received.count) delivered, \(partials.withLock { $0 }) partial tails sent, "
+              + "\(loopback.server.metrics.transport.samplesTruncated) counted truncated")
     }
 
     @Test func aThousandConcurrentConnectionsOnOneServer() throws {

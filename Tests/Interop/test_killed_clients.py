@@ -3,6 +3,7 @@
 acked is lost, nothing arrives twice or torn, each client's samples arrive as an unbroken prefix
 of what it sent, and the server goes on serving."""
 import json
+import os
 import random
 import signal
 import time
@@ -14,7 +15,7 @@ from conftest import HERE, python, run
 from load_pattern import check_rows, example_from_schema
 
 SCHEMA = {"id": "uint64[]", "obs": "float32[2]"}   # bytes 0-7 of a packed sample are its id
-ROUNDS = 10
+ROUNDS = int(os.environ.get("KILL_ROUNDS", 10))   # `make soak` runs more
 
 
 def test_clients_killed_mid_send_lose_nothing_acked(chorus, processes, tmp_path: Path):
