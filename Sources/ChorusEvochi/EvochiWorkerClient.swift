@@ -24,23 +24,26 @@ public struct EvochiWorkerClient: Sendable {
         self.maxEventBytes = maxEventBytes
     }
 
-    /// Subscribes and runs the worker `makeWorker` builds until the run is over (returns) or
-    /// the connection fails (throws). `log` gets a line per notable event.
+    /// Subscribes and runs the worker `makeWorker` builds until the run is over (returns the
+    /// state the worker ended with, if it got one) or the connection fails (throws). `log` gets
+    /// a line per notable event.
+    @discardableResult
     public func run<W: Worker>(
         log: @escaping @Sendable (String) -> Void = { _ in },
         makeWorker: @escaping @Sendable () -> W
-    ) async throws {
+    ) async throws -> W.State? where W.State: Sendable {
         let transport = try HTTP2ClientTransport.Posix(target: .ipv4(address: host, port: port), transportSecurity: .plaintext)
-        try await withGRPCClient(transport: transport) { grpc in
+        return try await withGRPCClient(transport: transport) { grpc in
             let client = Evochi_V1_EvochiService.Client(wrapping: grpc)
             var metadata: Metadata = [:]
             if let joinSecret { metadata.addString(joinSecret, forKey: "x-chorus-join-secret") }
             var options = CallOptions.defaults
             options.maxResponseMessageBytes = maxEventBytes
             let request = ClientRequest(message: Evochi_V1_SubscribeRequest.with { $0.cores = Int32(clamping: cores) }, metadata: metadata)
-            try await client.subscribe(request: request, options: options) { response in
+            return try await client.subscribe(request: request, options: options) { response in
                 let session = WorkerSession(client: client, host: WorkerHost(makeWorker()), log: log)
                 try await session.run(response.messages)
+                return session.finalState
             }
         }
     }
@@ -61,6 +64,9 @@ private final class WorkerSession<W: Worker, Transport: ClientTransport>: @unche
         self.host = host
         self.log = log
     }
+
+    /// The state the worker holds (after `run`: the one it ended with).
+    var finalState: W.State? { host.state }
 
     func run(_ messages: RPCAsyncSequence<Evochi_V1_SubscribeResponse, any Error>) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in

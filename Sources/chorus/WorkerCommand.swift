@@ -21,6 +21,8 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "File with the coordinator's join secret.") var joinSecretFile: String?
     @OptionGroup var training: CartPoleTraining
     @Flag(help: "Print nothing but errors.") var quiet = false
+    @Option(help: .hidden) var evaluateDelay = 0.0   // fault drills: stretch the evaluating phase
+    @Option(help: .hidden) var optimizeDelay = 0.0   // fault drills: stretch the optimizing phase
 
     func validate() throws {
         guard cores >= 1 else { throw ValidationError("--cores must be at least 1") }
@@ -30,9 +32,14 @@ struct WorkerCommand: ParsableCommand {
         let secret = try loadSecret(joinSecretFile).map { String(decoding: $0, as: UTF8.self) }
         let client = EvochiWorkerClient(host: host, port: port, cores: cores, joinSecret: secret)
         let training = self.training
-        let quiet = self.quiet
-        try waitFor {
-            try await client.run(log: { line in if !quiet { say("worker: \(line)") } }) { training.makeWorker() }
+        let (quiet, evaluateDelay, optimizeDelay) = (self.quiet, self.evaluateDelay, self.optimizeDelay)
+        let final = try waitFor {
+            try await client.run(log: { line in if !quiet { say("worker: \(line)") } }) {
+                DelayedWorker(training.makeWorker(), evaluateDelay: evaluateDelay, optimizeDelay: optimizeDelay)
+            }
+        }
+        if let final {
+            say("worker: final state digest \(String(final.digest, radix: 16)) (\(final.optimizer.steps) updates)")
         }
     }
 }

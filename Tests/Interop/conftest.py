@@ -1,6 +1,7 @@
 """Shared helpers for the interop tests: the `chorus` binary built by `make test`, and child
 processes stopped when each test ends."""
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -41,3 +42,10 @@ def processes():
 
 def python() -> str:
     return sys.executable
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now (for servers that cannot pick their own)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

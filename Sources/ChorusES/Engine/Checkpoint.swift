@@ -43,7 +43,7 @@ public struct Checkpoint: Hashable, Sendable {
         for vector in rewards {
             for reward in vector { bytes.appendLittleEndian(reward.bitPattern) }
         }
-        bytes.appendLittleEndian(Self.checksum(bytes[...]))
+        bytes.appendLittleEndian(FNV1a.hash(bytes))
         return bytes
     }
 
@@ -54,7 +54,7 @@ public struct Checkpoint: Hashable, Sendable {
         }
         let body = bytes.dropLast(8)
         var trailer = WireReader(bytes[body.endIndex...])
-        guard try Self.next(UInt64.self, from: &trailer) == Self.checksum(body) else {
+        guard try Self.next(UInt64.self, from: &trailer) == FNV1a.hash(body) else {
             throw CheckpointFormatError("checksum mismatch (truncated or corrupted)")
         }
         var reader = WireReader(body.dropFirst(Self.magic.count))
@@ -112,11 +112,6 @@ public struct Checkpoint: Hashable, Sendable {
     ) throws(CheckpointFormatError) -> T {
         guard let value = reader.read(type) else { throw CheckpointFormatError("truncated at byte \(reader.position)") }
         return value
-    }
-
-    /// FNV-1a, 64 bits.
-    private static func checksum(_ bytes: ArraySlice<UInt8>) -> UInt64 {
-        bytes.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01B3 }
     }
 }
 

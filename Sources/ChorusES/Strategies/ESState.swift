@@ -9,3 +9,16 @@ public struct ESState: Sendable, Hashable, Codable {
         self.optimizer = optimizer
     }
 }
+
+extension ESState {
+    /// FNV-1a over the bit patterns of everything in the state: equal digests mean (barring a
+    /// collision) bit-identical states, so runs on different machines can be compared by a line.
+    public var digest: UInt64 {
+        var hasher = FNV1a()
+        hasher.combine(parameters)
+        hasher.combine(withUnsafeBytes(of: Int64(optimizer.steps).littleEndian) { Array($0) })
+        hasher.combine(optimizer.first)
+        hasher.combine(optimizer.second)
+        return hasher.value
+    }
+}

@@ -9,15 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from conftest import free_port
 from recording_worker import expected_final
 
 HERE = Path(__file__).resolve().parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def coordinator(processes, chorus, port, *args):
