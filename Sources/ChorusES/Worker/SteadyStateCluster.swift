@@ -1,0 +1,101 @@
+import Foundation
+import Synchronization
+
+/// The no-barrier mode with local workers, one thread each (so a worker that blocks, or is
+/// slow, holds only its own thread): every idle worker takes up to `cores` new individuals
+/// from the engine, scores them, reports, and takes more, until the budget is spent.
+public final class SteadyStateCluster<W: SteadyStateWorker>: Sendable {
+    public let configuration: SteadyStateEngine.Configuration
+    public let cores: [Int]
+    private let makeWorker: @Sendable (Int) -> W
+
+    /// What a run did.
+    public struct Report: Sendable {
+        public let best: Genome?
+        public let bestFitness: Float
+        /// Individuals each worker scored.
+        public let evaluatedByWorker: [Int]
+        public let seconds: Double
+        /// Workers whose `evaluate` threw; their individuals went back into the budget.
+        public let failures: [String]
+    }
+
+    /// `makeWorker(i)` builds worker `i` on its own thread; it takes `cores[i]` individuals at a time.
+    public init(configuration: SteadyStateEngine.Configuration, cores: [Int], makeWorker: @escaping @Sendable (Int) -> W) {
+        precondition(!cores.isEmpty && cores.allSatisfy { $0 >= 1 }, "every worker needs at least one core")
+        self.configuration = configuration
+        self.cores = cores
+        self.makeWorker = makeWorker
+    }
+
+    /// Runs to the end of the budget; `onReport(evaluated, best fitness)` is called after each result.
+    public func run(onReport: @escaping @Sendable (Int, Float) -> Void = { _, _ in }) -> Report {
+        let state = SharedEngine(SteadyStateEngine(configuration: configuration))
+        let counts = Mutex([Int](repeating: 0, count: cores.count))
+        let failures = Mutex<[String]>([])
+        let group = DispatchGroup()
+        let start = ContinuousClock.now
+        for (index, cores) in cores.enumerated() {
+            group.enter()
+            Thread { [makeWorker] in
+                defer { group.leave() }
+                let worker = makeWorker(index)
+                while let individuals = state.take(cores) {
+                    do {
+                        let fitness = try worker.evaluate(individuals)
+                        precondition(fitness.count == individuals.count, "a worker must score every individual")
+                        let (evaluated, best) = state.update { engine in
+                            for (individual, value) in zip(individuals, fitness) { engine.report(individual, fitness: value) }
+                            return (engine.evaluated, engine.best?.fitness ?? -.infinity)
+                        }
+                        counts.withLock { $0[index] += individuals.count }
+                        onReport(evaluated, best)
+                    } catch {
+                        state.update { engine in individuals.forEach { engine.abandon($0) } }
+                        failures.withLock { $0.append("worker \(index): \(error)") }
+                        return
+                    }
+                }
+            }.start()
+        }
+        group.wait()
+        let seconds = (ContinuousClock.now - start) / .seconds(1)
+        let best = state.update { $0.best }
+        return Report(best: best?.genome, bestFitness: best?.fitness ?? -.infinity,
+                      evaluatedByWorker: counts.withLock { $0 }, seconds: seconds, failures: failures.withLock { $0 })
+    }
+}
+
+/// The engine behind a condition: a worker with nothing to take waits (no spinning) while
+/// others still hold individuals, since a failing worker gives its individuals back.
+private final class SharedEngine: @unchecked Sendable {
+    // Invariant: `engine` is touched only with `condition` locked.
+    private var engine: SteadyStateEngine
+    private let condition = NSCondition()
+
+    init(_ engine: SteadyStateEngine) {
+        self.engine = engine
+    }
+
+    /// Up to `count` individuals, waiting while there are none but the run is not over; `nil` once it is.
+    func take(_ count: Int) -> [SteadyStateEngine.Individual]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            let individuals = engine.next(count)
+            if !individuals.isEmpty { return individuals }
+            if engine.isFinished { return nil }
+            condition.wait()
+        }
+    }
+
+    /// Changes the engine and wakes the waiting workers.
+    func update<T>(_ body: (inout SteadyStateEngine) -> T) -> T {
+        condition.lock()
+        defer {
+            condition.broadcast()
+            condition.unlock()
+        }
+        return body(&engine)
+    }
+}
