@@ -8,7 +8,7 @@ struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Demonstrations that run on one machine.",
-        subcommands: [ClusterDemo.self, RingDemo.self, ESDemo.self],
+        subcommands: [ClusterDemo.self, RingDemo.self, ESDemo.self, GADemo.self],
         defaultSubcommand: ClusterDemo.self
     )
 }

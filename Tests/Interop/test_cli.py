@@ -47,3 +47,11 @@ def test_demo_trains_to_500_streams_trajectories_and_draws_the_curve(chorus, tmp
     assert trajectories > 0
     curve = ET.parse(tmp_path / "training-curve.svg").getroot()
     assert len(curve.findall("{http://www.w3.org/2000/svg}polyline")) == 3
+
+
+def test_ga_demo_runs_both_modes(chorus):
+    result = run(chorus, "demo", "ga", "--generations", 10, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert sum(line.startswith("  generation ") for line in result.stdout.splitlines()) == 10
+    assert re.search(r"elite: mean return [\d.]+ over 20 fresh episodes", result.stdout)
+    assert re.search(r"individuals/s per worker: \d+, \d+, \d+", result.stdout)
