@@ -75,9 +75,11 @@ demo: deps
 	$(SWIFT) build -c release --product chorus
 	.build/release/chorus demo
 
-## Ring, server, transport and ES cluster tests under ThreadSanitizer (own build folder, so the normal build stays).
+## Ring, server, transport, fault and ES cluster tests under ThreadSanitizer (own build folder,
+## so the normal build stays).
 tsan: deps
-	$(SWIFT) test --scratch-path .build-tsan --sanitize=thread --filter 'RingTests|ServerTests|TransportTests|EpochEngineTests|CartPoleTests'
+	$(SWIFT) test --scratch-path .build-tsan --sanitize=thread \
+		--filter 'RingTests|ServerTests|TransportTests|FaultTests|EpochEngineTests|CartPoleTests|SteadyStateTests|TrainerTests'
 
 ## The Chorus and ChorusES tests under AddressSanitizer (swift-testing only: XCTest's own leak
 ## reports would drown the signal). Leak checking is off: LeakSanitizer reports the Swift

@@ -27,8 +27,11 @@ struct CartPoleTraining: ParsableArguments, Sendable {
         guard sigma > 0, learningRate > 0 else { throw ValidationError("--sigma and --learning-rate must be positive") }
     }
 
-    private var hiddenSizes: [Int]? {
-        let parts = hidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+    private var hiddenSizes: [Int]? { Self.widths(hidden) }
+
+    /// Layer widths from `--hidden` text ("16,16"; empty: none), or `nil` if it is not that.
+    static func widths(_ text: String) -> [Int]? {
+        let parts = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard parts.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
         return parts.map { $0! }
     }

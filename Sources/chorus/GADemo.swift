@@ -32,10 +32,7 @@ struct GADemo: ParsableCommand {
         guard hiddenSizes != nil, sigma > 0 else { throw ValidationError("--hidden must be positive integers, --sigma positive") }
     }
 
-    private var hiddenSizes: [Int]? {
-        let parts = hidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        return parts.allSatisfy { ($0 ?? 0) > 0 } ? parts.map { $0! } : nil
-    }
+    private var hiddenSizes: [Int]? { CartPoleTraining.widths(hidden) }
 
     func run() throws {
         let policy = MLPPolicy(sizes: [4] + hiddenSizes! + [2])

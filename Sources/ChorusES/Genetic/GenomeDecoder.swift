@@ -91,6 +91,7 @@ public final class GenomeDecoder {
     }
 
     private func longestCachedPrefix(of genome: Genome) -> (Int, [Float])? {
+        guard !cache.isEmpty else { return nil }
         for length in stride(from: genome.seeds.count, through: 1, by: -1) {
             let prefix = Genome(seeds: Array(genome.seeds[..<length]))
             if let entry = cache[prefix] {
