@@ -58,6 +58,8 @@ private final class WorkerSession<W: Worker, Transport: ClientTransport>: @unche
     private var token = ""
     private var wireTasks: [TaskID: String] = [:]
     private var lastTask: UInt64 = 0
+    /// The coordinator sent STOP: the run is over.
+    private var stopped = false
 
     init(client: Evochi_V1_EvochiService.Client<Transport>, host: WorkerHost<W>, log: @escaping @Sendable (String) -> Void) {
         self.client = client
@@ -88,9 +90,13 @@ private final class WorkerSession<W: Worker, Transport: ClientTransport>: @unche
                         log("ignored an event of unknown type \(message.type.rawValue)")
                         continue
                     }
-                    try await answer(try host.handle(event))
+                    let reply = try host.handle(event)
+                    if case .stopped = reply { stopped = true }
+                    try await answer(reply)
                 }
-            } catch let error as RPCError where error.code == .cancelled {
+            } catch let error as RPCError where error.code == .cancelled && stopped {
+                // The end of a finished run: STOP, then CANCELLED. A CANCELLED without a STOP
+                // (the coordinator went away) is a failure, not a finished run.
                 host.worker.onStop(final: true)
                 log("the run is over")
                 return

@@ -31,23 +31,42 @@ import Testing
         return (coordinator, port, serving)
     }
 
-    @Test func swiftWorkersOverGRPCEndInTheStateOfAnInProcessRun() async throws {
+    static func makeGAWorker() -> GAWorker {
+        let task = CartPoleTask(policy: policy, episodes: 1, seed: 3)
+        return GAWorker(algorithm: GeneticAlgorithm(populationSize: 16, truncation: 4, seed: 3),
+                        decoder: GenomeDecoder(layout: policy.layout, sigma: 0.1, initialization: .scaledNormal)) { parameters, epoch, member in
+            task.fitness(of: parameters, epoch: epoch, member: member)
+        }
+    }
+
+    /// The run's final checkpoint with two Swift workers over gRPC, and with one in-process worker.
+    static func finalCheckpoints<W: Worker>(
+        _ makeWorker: @escaping @Sendable () -> W
+    ) async throws -> (overGRPC: Checkpoint, inProcess: Checkpoint) where W.State: Sendable {
         let (coordinator, port, serving) = try await Self.start(EvochiConfiguration(engine: Self.engine, port: 0))
         try await withThrowingTaskGroup(of: Void.self) { group in
             for cores in [3, 5] {
-                group.addTask {
-                    try await EvochiWorkerClient(host: "127.0.0.1", port: port, cores: cores).run { Self.makeWorker() }
-                }
+                group.addTask { try await EvochiWorkerClient(host: "127.0.0.1", port: port, cores: cores).run(makeWorker: makeWorker) }
             }
             try await group.waitForAll()
         }
         try await serving.value
         let overGRPC = try #require(await coordinator.checkpoint)
         #expect(await coordinator.phase == .stopped)
-
-        let local = try await LocalCluster(configuration: Self.engine, cores: [4]) { _ in Self.makeWorker() }.run()
         #expect(overGRPC.stateEpoch == Self.engine.maxEpochs + 1)
-        #expect(overGRPC.state == local.state)
+        return (overGRPC, try await LocalCluster(configuration: Self.engine, cores: [4]) { _ in makeWorker() }.run())
+    }
+
+    @Test func swiftWorkersOverGRPCEndInTheStateOfAnInProcessRun() async throws {
+        let (overGRPC, inProcess) = try await Self.finalCheckpoints(Self.makeWorker)
+        #expect(overGRPC.state == inProcess.state)
+    }
+
+    @Test func theGeneticAlgorithmRunsOverGRPCToo() async throws {
+        let (overGRPC, inProcess) = try await Self.finalCheckpoints(Self.makeGAWorker)
+        let state = try WorkerHost<GAWorker>.decode(overGRPC.state)
+        #expect(state == (try WorkerHost<GAWorker>.decode(inProcess.state)))
+        #expect(state.population.count == 16 && state.population.dropFirst().allSatisfy { $0.seeds.count >= 2 })
     }
 
     @Test func callsWithoutAValidTokenAreRefused() async throws {
