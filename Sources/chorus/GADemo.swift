@@ -14,7 +14,7 @@ struct GADemo: ParsableCommand {
 
     @Option(help: "Local workers.") var workers = 3
     @Option(help: "Cores each worker claims (individuals per task).") var cores = 8
-    @Option(help: "Individuals per generation (epoch mode) and the pool size ×2 (no-barrier mode).") var population = 64
+    @Option(help: "Individuals per generation (epoch mode); the no-barrier pool holds half as many.") var population = 64
     @Option(help: "The best this many of a generation breed the next.") var truncation = 10
     @Option(help: "Generations in epoch mode; no-barrier mode gets the same number of evaluations.") var generations = 40
     @Option(help: "Hidden layer widths of the policy, comma-separated.") var hidden = "8"
@@ -86,8 +86,9 @@ struct GADemo: ParsableCommand {
         }
         let perWorker = report.evaluatedByWorker.map { String(format: "%.0f", Double($0) / report.seconds) }
         say("  individuals/s per worker: \(perWorker.joined(separator: ", ")) (no worker waits for another)")
-        if let best = report.best {
-            say(String(format: "  best: mean return %.1f over 20 fresh episodes; %d seeds", freshScore(best), best.seeds.count))
+        if let best = report.pool.first {
+            say(String(format: "  pool's best: mean return %.1f over 20 fresh episodes; %d seeds",
+                       freshScore(best.genome), best.genome.seeds.count))
         }
     }
 }

@@ -11,8 +11,8 @@ public final class SteadyStateCluster<W: SteadyStateWorker>: Sendable {
 
     /// What a run did.
     public struct Report: Sendable {
-        public let best: Genome?
-        public let bestFitness: Float
+        /// The final pool, best first.
+        public let pool: [(genome: Genome, fitness: Float)]
         /// Individuals each worker scored.
         public let evaluatedByWorker: [Int]
         public let seconds: Double
@@ -60,9 +60,9 @@ public final class SteadyStateCluster<W: SteadyStateWorker>: Sendable {
         }
         group.wait()
         let seconds = (ContinuousClock.now - start) / .seconds(1)
-        let best = state.update { $0.best }
-        return Report(best: best?.genome, bestFitness: best?.fitness ?? -.infinity,
-                      evaluatedByWorker: counts.withLock { $0 }, seconds: seconds, failures: failures.withLock { $0 })
+        let pool = state.update { $0.pool }.sorted { $0.fitness > $1.fitness }
+        return Report(pool: pool, evaluatedByWorker: counts.withLock { $0 }, seconds: seconds,
+                      failures: failures.withLock { $0 })
     }
 }
 
