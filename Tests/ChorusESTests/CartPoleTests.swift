@@ -48,9 +48,14 @@ import Testing
     }
 
     static func evaluationReturn(_ state: ESState, policy: MLPPolicy) -> Float {
+        evaluationReturn(state.parameters, policy: policy)
+    }
+
+    /// Mean return of `parameters` over 20 fresh episodes (none of them seen in training).
+    static func evaluationReturn(_ parameters: [Float], policy: MLPPolicy) -> Float {
         let task = CartPoleTask(policy: policy, episodes: 20, seed: 999)
         var random = PhiloxRandom(seed: 999, stream: 0)
-        return task.meanReturn(of: PerturbedParameters(layout: policy.layout, center: state.parameters), random: &random, episodes: 20)
+        return task.meanReturn(of: PerturbedParameters(layout: policy.layout, center: parameters), random: &random, episodes: 20)
     }
 
     @Test func openAIESSolvesCartPole() async throws {

@@ -77,9 +77,6 @@ import Testing
         }
         let final = try WorkerHost<GAWorker>.decode(try await cluster.run().state)
         let elite = Self.decoder(cache: 0).parameters(of: final.population[0])
-        var random = PhiloxRandom(seed: 999, stream: 0)
-        let score = CartPoleTask(policy: policy, episodes: 20, seed: 999)
-            .meanReturn(of: PerturbedParameters(layout: policy.layout, center: elite), random: &random, episodes: 20)
-        #expect(score >= 475, "the elite's mean return over 20 fresh episodes")
+        #expect(CartPoleTests.evaluationReturn(elite, policy: policy) >= 475, "the elite's mean return over 20 fresh episodes")
     }
 }

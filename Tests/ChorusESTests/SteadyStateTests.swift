@@ -71,10 +71,7 @@ import Testing
         // Results arrive in any order, so the run differs each time; a lucky 2-episode score can
         // top the pool, so the answer is the pool's best on fresh episodes (validation).
         let scores = report.pool.map { member in
-            let parameters = GeneticTests.decoder(cache: 0).parameters(of: member.genome)
-            var random = PhiloxRandom(seed: 999, stream: 0)
-            return CartPoleTask(policy: policy, episodes: 20, seed: 999)
-                .meanReturn(of: PerturbedParameters(layout: policy.layout, center: parameters), random: &random, episodes: 20)
+            CartPoleTests.evaluationReturn(GeneticTests.decoder(cache: 0).parameters(of: member.genome), policy: policy)
         }
         #expect(report.pool.count == 32)
         #expect(scores.max() ?? 0 >= 475, "the best of the final pool over 20 fresh episodes")

@@ -44,10 +44,7 @@ import Testing
                               fitness: { task.fitness(of: $0, epoch: $1, member: $2) }, strategy: method,
                               populationSize: 64, sigma: isGenetic ? 0.5 : 0.1, learningRate: 0.05, seed: 12)
         for _ in 0..<40 { trainer.step() }
-        var random = PhiloxRandom(seed: 999, stream: 0)
         let answer = isGenetic ? trainer.bestParameters : trainer.parameters
-        let score = CartPoleTask(policy: policy, episodes: 20, seed: 999)
-            .meanReturn(of: PerturbedParameters(layout: policy.layout, center: answer), random: &random, episodes: 20)
-        #expect(score >= 475, "mean return over 20 fresh episodes")
+        #expect(CartPoleTests.evaluationReturn(answer, policy: policy) >= 475, "mean return over 20 fresh episodes")
     }
 }
