@@ -56,9 +56,7 @@ struct CartPoleTraining: ParsableArguments, Sendable {
 
     /// Mean return of `state`'s policy over 20 fresh episodes (500 = solved).
     func evaluate(_ state: ESState) -> Float {
-        var random = PhiloxRandom(seed: seed ^ 0xE7A1, stream: 0)
-        let policy = self.policy
-        return task.meanReturn(of: PerturbedParameters(layout: policy.layout, center: state.parameters), random: &random, episodes: 20)
+        task.freshReturn(of: PerturbedParameters(layout: policy.layout, center: state.parameters))
     }
 
     var summary: String {

@@ -47,8 +47,7 @@ struct GADemo: ParsableCommand {
         }
         func freshScore(_ genome: Genome) -> Float {
             let parameters = GenomeDecoder(layout: policy.layout, sigma: sigma, initialization: .scaledNormal).parameters(of: genome)
-            var random = PhiloxRandom(seed: seed ^ 0xE7A1, stream: 0)
-            return task.meanReturn(of: PerturbedParameters(layout: policy.layout, center: parameters), random: &random, episodes: 20)
+            return task.freshReturn(of: PerturbedParameters(layout: policy.layout, center: parameters))
         }
         say("chorus demo ga: CartPole, policy \(policy.sizes), \(policy.layout.count) parameters; population \(population), "
             + "truncation \(truncation), σ \(sigma), \(workers) workers × \(cores) cores")

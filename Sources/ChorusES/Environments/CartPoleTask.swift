@@ -19,6 +19,13 @@ public struct CartPoleTask: Sendable {
         return meanReturn(of: parameters, random: &random, episodes: episodes)
     }
 
+    /// Mean return over `episodes` episodes no training evaluation sees (start states from
+    /// Philox key `seed ^ 0xE7A1`, stream 0), for judging a trained policy.
+    public func freshReturn(of parameters: PerturbedParameters, episodes: Int = 20) -> Float {
+        var random = PhiloxRandom(seed: seed ^ 0xE7A1, stream: 0)
+        return meanReturn(of: parameters, random: &random, episodes: episodes)
+    }
+
     /// Mean return over `episodes` episodes with start states from `random`.
     public func meanReturn(of parameters: PerturbedParameters, random: inout PhiloxRandom, episodes: Int) -> Float {
         var total = 0.0

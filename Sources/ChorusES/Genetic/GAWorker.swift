@@ -19,10 +19,14 @@ public final class GAWorker: Worker {
     public func evaluate(_ state: GAState, epoch: Int, slices: [Slice]) -> [Evaluation] {
         slices.map { slice in
             Evaluation(slice: slice, rewards: slice.indices.map { member in
-                let parameters = decoder.parameters(of: state.population[member])
-                return fitness(PerturbedParameters(layout: decoder.layout, center: parameters), epoch, member)
+                score(state.population[member], epoch: epoch, member: member)
             })
         }
+    }
+
+    /// The fitness of `genome`, rebuilt through this worker's cache.
+    func score(_ genome: Genome, epoch: Int, member: Int) -> Float {
+        fitness(PerturbedParameters(layout: decoder.layout, center: decoder.parameters(of: genome)), epoch, member)
     }
 
     public func optimize(_ state: GAState, epoch: Int, rewards: [Float]) -> GAState {

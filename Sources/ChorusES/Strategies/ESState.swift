@@ -16,7 +16,7 @@ extension ESState {
     public var digest: UInt64 {
         var hasher = FNV1a()
         hasher.combine(parameters)
-        hasher.combine(withUnsafeBytes(of: Int64(optimizer.steps).littleEndian) { Array($0) })
+        hasher.combine(Int64(optimizer.steps))
         hasher.combine(optimizer.first)
         hasher.combine(optimizer.second)
         return hasher.value
