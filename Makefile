@@ -76,12 +76,13 @@ demo: deps
 	.build/release/chorus demo
 
 ## Under ThreadSanitizer, one group after another (together they would starve each other's time
-## limits on 2 cores): ring, server and transport; the ES engine, clusters and trainer (without
-## the long training runs of the no-barrier cluster and the trainer, 10 min under TSan); the fault
-## tests. Own build folder, so the normal build stays.
+## limits on 2 cores): the lock family, ring, server and transport (sessions, metrics and server
+## state included: every lock is a pthread lock TSan sees); the ES engine, clusters and trainer
+## (without the long training runs of the no-barrier cluster and the trainer, 10 min under
+## TSan); the fault tests. Own build folder, so the normal build stays.
 TSAN_TEST := $(SWIFT) test --scratch-path .build-tsan --sanitize=thread
 tsan: deps
-	$(TSAN_TEST) --filter 'RingTests|ServerTests|TransportTests'
+	$(TSAN_TEST) --filter 'LockTests|RingTests|ServerTests|TransportTests|AddressTests|LifetimeTests'
 	$(TSAN_TEST) --skip-build --filter 'EpochEngineTests|CartPoleTests|SteadyStateTests|TrainerTests' \
 		--skip 'WithoutABarrier|solvesTheTenDimensionalSphere|solvesCartPole'
 	$(TSAN_TEST) --skip-build --filter FaultTests
@@ -91,22 +92,24 @@ tsan: deps
 ## runtime's once-initialised statics and the tasks alive at exit as leaks.
 asan: deps
 	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --scratch-path .build-asan --sanitize=address --disable-xctest \
-		--filter 'ChorusTests|ChorusESTests'
+		--filter 'ChorusCoreTests|ChorusClientTests|ChorusTests|ChorusESTests'
 
-## libFuzzer on the schema parser, the wire decoders and the sample framer, FUZZ_SECONDS each (default 600), seeded
-## from Tests/Fuzz/corpus and the example schemas in Schemas/; new inputs collect under .build/fuzz.
+## libFuzzer on the schema parser, the wire decoders and the sample framer, FUZZ_SECONDS each
+## (default 600), seeded from Tests/Fuzz/corpus and the example schemas in Schemas/; new inputs
+## collect under .build-fuzz/corpus. The targets are SwiftPM executables on ChorusCore alone;
+## built this way libFuzzer supplies their `main` (a plain build replays files instead).
 FUZZ_SECONDS ?= 600
-FUZZ_SWIFTC  := swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name Chorus -package-name Chorus
+FUZZ_BUILD   := $(SWIFT) build -c release --scratch-path .build-fuzz --sanitize=fuzzer --sanitize=address \
+	-Xswiftc -DCHORUS_LIBFUZZER
+FUZZ_BIN     := .build-fuzz/release
 fuzz:
-	@mkdir -p .build/fuzz/schema-corpus .build/fuzz/hello-corpus .build/fuzz/framer-corpus
-	$(FUZZ_SWIFTC) Sources/Chorus/Schema/*.swift Tests/Fuzz/SchemaFuzzer.swift -o .build/fuzz/schema
-	$(FUZZ_SWIFTC) Sources/Chorus/Schema/*.swift Sources/Chorus/Transport/ChorusWire.swift \
-		Sources/Chorus/Transport/WireBytes.swift Sources/Chorus/Transport/SessionID.swift \
-		Sources/Chorus/Transport/EchoWire.swift Tests/Fuzz/HelloFuzzer.swift -o .build/fuzz/hello
-	$(FUZZ_SWIFTC) Sources/Chorus/Transport/ReceiveBuffer.swift Tests/Fuzz/FramerFuzzer.swift -o .build/fuzz/framer
-	cd .build/fuzz && ./schema -max_total_time=$(FUZZ_SECONDS) -max_len=4096 schema-corpus ../../Tests/Fuzz/corpus/schema ../../Schemas
-	cd .build/fuzz && ./hello -max_total_time=$(FUZZ_SECONDS) -max_len=70000 hello-corpus ../../Tests/Fuzz/corpus/hello
-	cd .build/fuzz && ./framer -max_total_time=$(FUZZ_SECONDS) -max_len=4096 framer-corpus ../../Tests/Fuzz/corpus/framer
+	@mkdir -p .build-fuzz/corpus/schema .build-fuzz/corpus/hello .build-fuzz/corpus/framer
+	$(FUZZ_BUILD) --product SchemaFuzzer
+	$(FUZZ_BUILD) --product HelloFuzzer
+	$(FUZZ_BUILD) --product FramerFuzzer
+	$(FUZZ_BIN)/SchemaFuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=4096 .build-fuzz/corpus/schema Tests/Fuzz/corpus/schema Schemas
+	$(FUZZ_BIN)/HelloFuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=70000 .build-fuzz/corpus/hello Tests/Fuzz/corpus/hello
+	$(FUZZ_BIN)/FramerFuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=4096 .build-fuzz/corpus/framer Tests/Fuzz/corpus/framer
 
 ## Micro benchmarks (package-benchmark, in Benchmarks/), then Chorus side by side with id-echo
 ## (Benchmarks/compare/compare.py; COMPARE="--quick" for a short run).
@@ -131,4 +134,4 @@ protos:
 		evochi/v1/evochi.proto
 
 clean:
-	rm -rf .build .build-tsan .build-asan Benchmarks/.build
+	rm -rf .build .build-tsan .build-asan .build-fuzz Benchmarks/.build

@@ -1,10 +1,20 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+// The targets are the layers of ../shared/DESIGN.md, bottom to top; a module never imports one
+// above it (Tests/Interop/test_layers.py checks the declared graph and every import).
+//   ChorusCore    schema, samples, wire codecs and framing, the lock family: no system calls
+//   ChorusClient  POSIX sockets, TcpClient, TrajectoryAccumulator: no liburing
+//   Chorus        ring, io_uring transport, server; re-exports the two above
+//   ChorusES      evolution strategies on ChorusCore only
+//   ChorusEvochi  Evochi v1 over gRPC (gRPC and NIO stay in this module and the CLI)
+//   ChorusCLI     the `chorus` command
 let package = Package(
     name: "Chorus",
     platforms: [.macOS(.v15)],
     products: [
+        .library(name: "ChorusCore", targets: ["ChorusCore"]),
+        .library(name: "ChorusClient", targets: ["ChorusClient"]),
         .library(name: "Chorus", targets: ["Chorus"]),
         .library(name: "ChorusES", targets: ["ChorusES"]),
         .library(name: "ChorusEvochi", targets: ["ChorusEvochi"]),
@@ -13,13 +23,17 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
-        // gRPC only for ChorusEvochi and the CLI; `Chorus` and `ChorusES` stay free of NIO.
         .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
+        .target(name: "ChorusCore"),
+        .target(
+            name: "ChorusClient",
+            dependencies: ["ChorusCore", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // liburing through pkg-config; `make deps` installs Debian's liburing-dev.
         .systemLibrary(
             name: "CLibURing",
@@ -29,13 +43,13 @@ let package = Package(
         .target(
             name: "Chorus",
             dependencies: [
+                "ChorusCore",
+                "ChorusClient",
                 "CLibURing",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        // Evolution strategies on top of Chorus: noise, strategies, optimizers, the epoch engine.
-        .target(name: "ChorusES", dependencies: ["Chorus"]),
-        // The Evochi v1 protocol over gRPC: coordinator service and Swift worker client.
+        .target(name: "ChorusES", dependencies: ["ChorusCore"]),
         // `Generated/` is protoc output, committed; `make protos` regenerates it.
         .target(
             name: "ChorusEvochi",
@@ -54,12 +68,20 @@ let package = Package(
                 "ChorusES",
                 "ChorusEvochi",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            path: "Sources/chorus"
+            ]
         ),
-        .testTarget(name: "ChorusTests", dependencies: ["Chorus"]),
-        .testTarget(name: "ChorusESTests", dependencies: ["ChorusES", "Chorus"]),
-        .testTarget(name: "ChorusEvochiTests", dependencies: ["ChorusEvochi", "ChorusES"]),
+        // libFuzzer targets on ChorusCore. A plain build replays the files named on the command
+        // line (regression runs); `make fuzz` builds them with -sanitize=fuzzer and
+        // -DCHORUS_LIBFUZZER, where libFuzzer supplies `main`.
+        .target(name: "FuzzReplay", path: "Tests/Fuzz/Replay"),
+        .executableTarget(name: "SchemaFuzzer", dependencies: ["ChorusCore", "FuzzReplay"], path: "Tests/Fuzz/SchemaFuzzer"),
+        .executableTarget(name: "HelloFuzzer", dependencies: ["ChorusCore", "FuzzReplay"], path: "Tests/Fuzz/HelloFuzzer"),
+        .executableTarget(name: "FramerFuzzer", dependencies: ["ChorusCore", "FuzzReplay"], path: "Tests/Fuzz/FramerFuzzer"),
+        .testTarget(name: "ChorusCoreTests", dependencies: ["ChorusCore"]),
+        .testTarget(name: "ChorusClientTests", dependencies: ["ChorusClient", "ChorusCore"]),
+        .testTarget(name: "ChorusTests", dependencies: ["Chorus", "ChorusClient", "ChorusCore"]),
+        .testTarget(name: "ChorusESTests", dependencies: ["ChorusES", "ChorusCore"]),
+        .testTarget(name: "ChorusEvochiTests", dependencies: ["ChorusEvochi", "ChorusES", "ChorusCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -15,12 +15,20 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <linux/sockios.h>
+#include <pthread.h>
 
 /// Bytes waiting in a TCP socket's receive queue (SIOCINQ), or -1. A C function because Swift
 /// cannot call the variadic `ioctl`.
 static inline int chorus_socket_waiting_bytes(int fd) {
     int count = 0;
     return ioctl(fd, SIOCINQ, &count) == 0 ? count : -1;
+}
+
+/// Names the calling thread (Linux keeps 15 bytes). Declared here because glibc declares
+/// `pthread_setname_np` only under _GNU_SOURCE, which this module does not define.
+int pthread_setname_np(pthread_t thread, const char *name);
+static inline int chorus_name_this_thread(const char *name) {
+    return pthread_setname_np(pthread_self(), name);
 }
 
 #endif

@@ -4,6 +4,7 @@ import ChorusES
 public struct EvochiConfiguration: Sendable {
     /// The run itself (population, epochs, deadlines, checkpoint).
     public var engine: EngineConfiguration
+    /// An IPv4 or IPv6 address to listen on (`127.0.0.1` by default; `::1`, `0.0.0.0`, `::`).
     public var host: String
     /// `0` picks a free port (see ``EvochiCoordinator/run(onListening:)``).
     public var port: Int

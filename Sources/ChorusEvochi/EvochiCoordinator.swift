@@ -5,7 +5,7 @@ import GRPCNIOTransportHTTP2Posix
 
 /// An Evochi v1 coordinator: the gRPC service `evochi.v1.EvochiService` over an
 /// ``EpochEngine``, so the unchanged PyPI `evochi` worker (and ``EvochiWorkerClient``) can train
-/// with it. See `specs/evochi-v1.md`.
+/// with it. See `Schemas/evochi-v1.md`.
 ///
 /// The actor is the engine's one serial owner: gRPC handlers only call into it; each worker's
 /// events wait in its own unbounded queue, which its `Subscribe` stream drains, so a slow
@@ -63,19 +63,22 @@ public actor EvochiCoordinator {
     /// `onListening` receives the bound port (useful with port 0).
     public func run(onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         let transport = HTTP2ServerTransport.Posix(
-            address: .ipv4(host: configuration.host, port: configuration.port),
+            // An address with a colon is IPv6 (e.g. "::1", "::").
+            address: configuration.host.contains(":") ? .ipv6(host: configuration.host, port: configuration.port)
+                                                      : .ipv4(host: configuration.host, port: configuration.port),
             transportSecurity: .plaintext,
             config: .defaults { $0.rpc.maxRequestPayloadSize = configuration.maxRequestBytes }
         )
         let server = GRPCServer(transport: transport, services: [EvochiService(coordinator: self)])
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.serve() }
-            guard let address = try await transport.listeningAddress.ipv4 else {
+            let listening = try await transport.listeningAddress
+            guard let (host, port) = listening.ipv4.map({ ($0.host, $0.port) }) ?? listening.ipv6.map({ ("[\($0.host)]", $0.port) }) else {
                 server.beginGracefulShutdown()
-                throw RPCError(code: .internalError, message: "the coordinator is not listening on IPv4")
+                throw RPCError(code: .internalError, message: "the coordinator is not listening on IPv4 or IPv6")
             }
-            onListening(address.port)
-            log("listening on \(address.host):\(address.port); population \(configuration.engine.populationSize), "
+            onListening(port)
+            log("listening on \(host):\(port); population \(configuration.engine.populationSize), "
                 + "max epochs \(configuration.engine.maxEpochs), phase \(engine.phase)")
             while !stopRequested && engine.phase != .stopped {
                 try await Task.sleep(for: configuration.tickInterval)

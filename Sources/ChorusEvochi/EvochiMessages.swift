@@ -48,14 +48,14 @@ extension Evochi_V1_SubscribeResponse {
 }
 
 extension Evochi_V1_Slice {
-    init(_ slice: Slice) {
+    init(_ slice: MemberRange) {
         self.init()
         start = Int32(clamping: slice.start)
         end = Int32(clamping: slice.end)
     }
 }
 
-extension Slice {
+extension MemberRange {
     /// The slice a worker sent, or `nil` when it is not a valid range.
     init?(wire: Evochi_V1_Slice) {
         guard wire.start >= 0, wire.start <= wire.end else { return nil }

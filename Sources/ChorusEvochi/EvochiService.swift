@@ -53,7 +53,7 @@ struct EvochiService: Evochi_V1_EvochiService.ServiceProtocol {
     ) async throws -> ServerResponse<Evochi_V1_FinishEvaluationResponse> {
         var evaluations: [Evaluation] = []
         for evaluation in request.message.evaluations {
-            guard let slice = Slice(wire: evaluation.slice) else {
+            guard let slice = MemberRange(wire: evaluation.slice) else {
                 throw RPCError(code: .invalidArgument, message: "invalid slice [\(evaluation.slice.start), \(evaluation.slice.end))")
             }
             evaluations.append(Evaluation(slice: slice, rewards: evaluation.rewards))

@@ -4,8 +4,9 @@ import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 
 /// Joins an Evochi v1 coordinator (Chorus's, or any other that speaks the protocol) and runs a
-/// Swift ``Worker``'s hooks for its events. Heartbeats go out from their own task, so a long
-/// hook does not make the worker look dead (unlike the Python 0.1.4 client).
+/// Swift ``Worker``'s hooks for its events. The hooks run on a thread of their own and
+/// heartbeats go out from their own task, so a long hook neither makes the worker look dead
+/// (unlike the Python 0.1.4 client) nor starves the concurrency pool.
 public struct EvochiWorkerClient: Sendable {
     public var host: String
     public var port: Int
@@ -32,7 +33,7 @@ public struct EvochiWorkerClient: Sendable {
         log: @escaping @Sendable (String) -> Void = { _ in },
         makeWorker: @escaping @Sendable () -> W
     ) async throws -> W.State? where W.State: Sendable {
-        let transport = try HTTP2ClientTransport.Posix(target: .ipv4(address: host, port: port), transportSecurity: .plaintext)
+        let transport = try HTTP2ClientTransport.Posix(target: .dns(host: host, port: port), transportSecurity: .plaintext)
         return try await withGRPCClient(transport: transport) { grpc in
             let client = Evochi_V1_EvochiService.Client(wrapping: grpc)
             var metadata: Metadata = [:]
@@ -53,7 +54,9 @@ public struct EvochiWorkerClient: Sendable {
 private final class WorkerSession<W: Worker, Transport: ClientTransport>: @unchecked Sendable {
     // Used only from the subscribe task (the heartbeat task gets copies of what it needs).
     private let client: Evochi_V1_EvochiService.Client<Transport>
+    /// Touched only on `hooks`' thread.
     private let host: WorkerHost<W>
+    private let hooks = HookThread(name: "chorus-worker-hooks")
     private let log: @Sendable (String) -> Void
     private var token = ""
     private var wireTasks: [TaskID: String] = [:]
@@ -67,10 +70,12 @@ private final class WorkerSession<W: Worker, Transport: ClientTransport>: @unche
         self.log = log
     }
 
-    /// The state the worker holds (after `run`: the one it ended with).
+    /// The state the worker holds (after `run`: the one it ended with, read once the hooks'
+    /// thread has finished with it).
     var finalState: W.State? { host.state }
 
     func run(_ messages: RPCAsyncSequence<Evochi_V1_SubscribeResponse, any Error>) async throws {
+        defer { hooks.finish() }
         try await withThrowingTaskGroup(of: Void.self) { group in
             defer { group.cancelAll() }
             do {
@@ -83,21 +88,22 @@ private final class WorkerSession<W: Worker, Transport: ClientTransport>: @unche
                         }
                         log("joined as \(message.hello.id): population \(message.hello.populationSize), "
                             + "max epochs \(message.hello.maxEpochs)")
-                        try host.receiveState(message.hello.hasState ? [UInt8](message.hello.state) : nil)
+                        let state = message.hello.hasState ? [UInt8](message.hello.state) : nil
+                        try await hooks.run { [host] in try host.receiveState(state) }
                         continue
                     }
                     guard let event = try decode(message) else {
                         log("ignored an event of unknown type \(message.type.rawValue)")
                         continue
                     }
-                    let reply = try host.handle(event)
+                    let reply = try await hooks.run { [host] in try host.handle(event) }
                     if case .stopped = reply { stopped = true }
                     try await answer(reply)
                 }
             } catch let error as RPCError where error.code == .cancelled && stopped {
                 // The end of a finished run: STOP, then CANCELLED. A CANCELLED without a STOP
                 // (the coordinator went away) is a failure, not a finished run.
-                host.worker.onStop(final: true)
+                try await hooks.run { [host] in host.worker.onStop(final: true) }
                 log("the run is over")
                 return
             }
@@ -112,7 +118,7 @@ private final class WorkerSession<W: Worker, Transport: ClientTransport>: @unche
         case .evaluate:
             // The same check the coordinator applies to slices it receives; a bad one ends the session.
             let slices = try message.evaluate.slices.map { wire in
-                guard let slice = Slice(wire: wire) else {
+                guard let slice = MemberRange(wire: wire) else {
                     throw RPCError(code: .invalidArgument, message: "the coordinator sent an invalid slice [\(wire.start), \(wire.end))")
                 }
                 return slice

@@ -1,3 +1,4 @@
+import ChorusCore
 import ChorusES
 import Foundation
 import GRPCCore
@@ -67,6 +68,48 @@ import Testing
         let state = try WorkerHost<GAWorker>.decode(overGRPC.state)
         #expect(state == (try WorkerHost<GAWorker>.decode(inProcess.state)))
         #expect(state.population.count == 16 && state.population.dropFirst().allSatisfy { $0.seeds.count >= 2 })
+    }
+
+    /// Records whether every hook runs on a hook thread, then does what an ES worker does.
+    final class ThreadRecordingWorker: Worker {
+        let base = EvochiCoordinatorTests.makeWorker()
+        let onHookThread: Locked<[Bool]>
+
+        init(onHookThread: Locked<[Bool]>) {
+            self.onHookThread = onHookThread
+        }
+
+        private func record() { onHookThread.withLock { $0.append(HookThread.isCurrent) } }
+
+        func initialize() throws -> ESWorker.State {
+            record()
+            return base.initialize()
+        }
+
+        func evaluate(_ state: ESWorker.State, epoch: Int, slices: [MemberRange]) throws -> [Evaluation] {
+            record()
+            return base.evaluate(state, epoch: epoch, slices: slices)
+        }
+
+        func optimize(_ state: ESWorker.State, epoch: Int, rewards: [Float]) throws -> ESWorker.State {
+            record()
+            return base.optimize(state, epoch: epoch, rewards: rewards)
+        }
+    }
+
+    /// Hooks are CPU-bound: they run on the client's own thread, never on the concurrency pool
+    /// that carries the heartbeats and the stream.
+    @Test func workerHooksRunOnTheirOwnThread() async throws {
+        let (_, port, serving) = try await Self.start(EvochiConfiguration(engine: Self.engine, port: 0))
+        let onHookThread = Locked<[Bool]>([])
+        try await EvochiWorkerClient(host: "127.0.0.1", port: port, cores: 4).run {
+            ThreadRecordingWorker(onHookThread: onHookThread)
+        }
+        try await serving.value
+        let hooks = onHookThread.withLock { $0 }
+        #expect(hooks.count >= 1 + 2 * Self.engine.maxEpochs, "initialize, then an evaluate and an optimize each epoch")
+        #expect(hooks.allSatisfy { $0 })
+        #expect(!HookThread.isCurrent, "a test task is not a hook thread")
     }
 
     @Test func callsWithoutAValidTokenAreRefused() async throws {

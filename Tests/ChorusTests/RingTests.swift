@@ -1,6 +1,7 @@
-import Synchronization
-import Testing
 @testable import Chorus
+@testable import ChorusClient
+@testable import ChorusCore
+import Testing
 
 /// Many producers, one consumer: every sample lands in exactly one batch, each producer's
 /// samples keep their order, and no sample is torn (its leaves all come from one submit).
@@ -35,7 +36,7 @@ import Testing
                 let bytes = (0..<count).flatMap {
                     Self.packed(producer: Int32(producer), sequence: sequence + Int64($0))
                 }
-                try! bytes.withUnsafeBytes { try server.submit(packed: $0) }
+                try bytes.withUnsafeBytes { try server.submit(packed: $0) }
                 sequence += Int64(count)
                 run = run % 7 + 1
             }
@@ -51,9 +52,9 @@ import Testing
         var outOfOrder = 0
         while let batch = server.next() {
             batches += 1
-            let producer = try batch["producer", as: Int32.self].buffer
-            let sequence = try batch["sequence", as: Int64.self].buffer
-            let check = try batch["check", as: UInt64.self].buffer
+            let producer = try batch["producer", as: Int32.self].toArray()
+            let sequence = try batch["sequence", as: Int64.self].toArray()
+            let check = try batch["check", as: UInt64.self].toArray()
             for index in 0..<batchSize {
                 let id = Int(producer[index])
                 let mixed = UInt64(bitPattern: sequence[index]) &* 0x9E37_79B9_7F4A_7C15
@@ -117,7 +118,7 @@ import Testing
         let bytes = (0..<6).flatMap { Self.packed(producer: 0, sequence: Int64($0)) }
         try bytes.withUnsafeBytes { try server.submit(packed: $0) }
         server.shutdown()
-        #expect(try server.next()?["sequence", as: Int64.self].buffer.map { $0 } == [0, 1, 2, 3])
+        #expect(try server.next()?["sequence", as: Int64.self].toArray() == [0, 1, 2, 3])
         #expect(server.next()?.sequenceNumber == nil)
         #expect(throws: SubmitError.shutDown(committed: 0)) {
             try bytes.withUnsafeBytes { try server.submit(packed: $0) }
@@ -138,13 +139,13 @@ import Testing
         let server = try Server(schema: Self.schema, batchSize: 16)
         let producer = ThreadGroup(1) { _ in
             for sequence in 0..<1_600 {
-                try! Self.packed(producer: 0, sequence: Int64(sequence)).withUnsafeBytes { try server.submit(packed: $0) }
+                try Self.packed(producer: 0, sequence: Int64(sequence)).withUnsafeBytes { try server.submit(packed: $0) }
             }
             server.shutdown()
         }
         var next: Int64 = 0
         for await batch in server.batches() {
-            for value in try batch["sequence", as: Int64.self].buffer {
+            for value in try batch["sequence", as: Int64.self].toArray() {
                 #expect(value == next)
                 next += 1
             }

@@ -1,5 +1,6 @@
-import Testing
 @testable import Chorus
+@testable import ChorusCore
+import Testing
 
 @Suite struct ServerTests {
     static let schema = try! Schema(["obs": .leaf(.float32, 4), "reward": .leaf(.float32), "done": .leaf(.bool)])
@@ -40,15 +41,22 @@ import Testing
         let obs = try batch["obs", as: Float.self]
         #expect(obs.shape == [3, 4])
         #expect(obs.path == "obs")
-        #expect(Array(obs.buffer) == [10, 11, 12, 13, 20, 21, 22, 23, 30, 31, 32, 33])
-        #expect(Array(obs[sample: 1]) == [20, 21, 22, 23])
+        #expect(obs.count == 12)
+        #expect(try obs.toArray() == [10, 11, 12, 13, 20, 21, 22, 23, 30, 31, 32, 33])
+        #expect(try obs[sample: 1] == [20, 21, 22, 23])
+        #expect(try obs.withSpan { span in (0..<span.count).map { span[$0] } } == obs.toArray())
         let reward = try batch["reward", as: Float.self]
         #expect(reward.shape == [3])
-        #expect(Array(reward.buffer) == [-10, -20, -30])
-        #expect(Array(try batch["done", as: Bool.self].buffer) == [false, true, false])
-        #expect(Array(try batch[leaf: 0, as: Bool.self].buffer) == [false, true, false])
-        // The same memory, not a copy: two views of one leaf share their base address.
-        #expect(try batch["obs", as: Float.self].buffer.baseAddress == obs.buffer.baseAddress)
+        #expect(try reward.toArray() == [-10, -20, -30])
+        #expect(try batch["done", as: Bool.self].toArray() == [false, true, false])
+        #expect(try batch[leaf: 0, as: Bool.self].toArray() == [false, true, false])
+        // The same memory, not a copy: two views of one leaf share their base address, and the
+        // raw bytes of the leaf are that memory too.
+        let base = try obs.withUnsafeBufferPointer { $0.baseAddress }
+        #expect(try batch["obs", as: Float.self].withUnsafeBufferPointer { $0.baseAddress } == base)
+        let obsLeaf = try #require(Self.schema.leaf(at: "obs")).index
+        #expect(try batch.withUnsafeBytes(leaf: obsLeaf) { UnsafeRawPointer($0.baseAddress) } == UnsafeRawPointer(base))
+        #expect(try batch.withUnsafeBytes(leaf: obsLeaf) { $0.count } == 3 * 4 * 4)
     }
 
     @Test func theWrongElementTypeIsAnErrorNotAReinterpretation() throws {
@@ -76,7 +84,7 @@ import Testing
         #expect(throws: BatchError.invalidBool(path: "done", byteOffset: 1)) {
             try batch["done", as: Bool.self]
         }
-        #expect(Array(try batch["reward", as: Float.self].buffer) == [-1, -2])
+        #expect(try batch["reward", as: Float.self].toArray() == [-1, -2])
     }
 
     @Test func viewsOfAReleasedBatchAreRefused() throws {
@@ -85,11 +93,21 @@ import Testing
         let first = try #require(server.next())
         let second = try #require(server.next())
         #expect(throws: BatchError.released(batch: 0)) { try first["obs", as: Float.self] }
-        #expect(try second["reward", as: Float.self].buffer.first == -2)
+        #expect(throws: BatchError.released(batch: 0)) { try first.withUnsafeBytes(leaf: 0) { $0.count } }
+        let reward = try second["reward", as: Float.self]
+        #expect(try reward.toArray() == [-2])
+
+        // A view taken while the batch was held lends nothing once the consumer moved on.
+        _ = try #require(server.next())
+        #expect(throws: BatchError.released(batch: 1)) { try reward.toArray() }
+        #expect(throws: BatchError.released(batch: 1)) { try reward.withSpan { $0.count } }
+        #expect(throws: BatchError.released(batch: 1)) { try reward.withUnsafeBufferPointer { $0.count } }
+        #expect(throws: BatchError.released(batch: 1)) { try reward[sample: 0] }
+        try server.submit(Self.sample(4))
 
         let escaped = server.withNextBatch { $0 }
-        #expect(escaped?.sequenceNumber == 2)
-        #expect(throws: BatchError.released(batch: 2)) { try escaped?["obs", as: Float.self] }
+        #expect(escaped?.sequenceNumber == 3)
+        #expect(throws: BatchError.released(batch: 3)) { try escaped?["obs", as: Float.self] }
         #expect(server.metrics.ring.fill == 0, "withNextBatch releases the batch when its closure returns")
     }
 

@@ -1,4 +1,4 @@
-"""The byte pattern of `chorus load` (Sources/chorus/LoadPattern.swift), for checking samples.
+"""The byte pattern of `chorus load` (Sources/ChorusCLI/LoadPattern.swift), for checking samples.
 
 In a packed sample, bytes 0-7 hold the little-endian `connection << 40 | sequence`; every other
 byte j holds (31*j + 7) mod 256, or its lowest bit inside a bool leaf.

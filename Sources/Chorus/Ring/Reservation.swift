@@ -4,6 +4,16 @@
 struct Reservation: ~Copyable {
     /// The ring-wide sequence number of the first reserved slot.
     let first: UInt64
-    /// How many slots, at least 1.
-    let count: Int
+    /// How many slots: at least 1 when reserved; fewer only after ``Ring/shrink(_:to:)``.
+    private(set) var count: Int
+
+    init(first: UInt64, count: Int) {
+        self.first = first
+        self.count = count
+    }
+
+    /// Only `Ring.shrink(_:to:)` calls this, after giving the slots back.
+    mutating func shrink(to count: Int) {
+        self.count = count
+    }
 }

@@ -1,3 +1,4 @@
+import ChorusCore
 import Synchronization
 
 /// A pre-allocated ring of sample slots: many producers, one consumer, whole batches.
@@ -34,7 +35,20 @@ final class Ring: @unchecked Sendable {
     private static let releasedIndex = 1
     private func commitIndex(forBatch batch: UInt64) -> Int { 2 + Int(batch % UInt64(numBuffers)) }
 
-    private let monitor = Monitor()
+    /// What waiters on `monitor` wait for.
+    enum Condition: Int, CaseIterable {
+        case batchReady, spaceFree
+    }
+
+    /// The ring's slow paths: a consumer waiting for a batch, producers waiting for space, the
+    /// consumer's bookkeeping. The fast paths (reserve, write, commit of a batch's non-final
+    /// sample) never take it.
+    ///
+    /// Lock order: the innermost lock of the server. Taken while holding a v2 session's lock
+    /// (a commit that completes a batch) and the server's transport lock (adding a space
+    /// listener); nothing is taken while holding it. Space listeners run under it and only
+    /// write an eventfd.
+    private let monitor = ConditionLock<Condition>()
     private let producerWaitCount = Atomic<UInt64>(0)
     // Guarded by `monitor`:
     private var nextBatch: UInt64 = 0
@@ -44,7 +58,8 @@ final class Ring: @unchecked Sendable {
     private var isClosed = false
     private var consumerWaitCount: UInt64 = 0
     private var batchesDelivered: UInt64 = 0
-    private var spaceListeners: [(notify: @Sendable () -> Void, armed: Bool)] = []
+    private var spaceListeners: [Int: (notify: @Sendable () -> Void, armed: Bool)] = [:]
+    private var nextSpaceListener = 0
 
     /// - Precondition: `batchSize ≥ 1`, `numBuffers ≥ 2`, and the sizes do not overflow
     ///   (``Server`` checks these with clear errors).
@@ -60,7 +75,7 @@ final class Ring: @unchecked Sendable {
 
     /// Reserves between 1 and `count` consecutive slots of one batch, waiting while the ring is
     /// full until `deadline` (forever when `nil`).
-    func reserve(upTo count: Int, until deadline: Monitor.Deadline?) throws(RingError) -> Reservation {
+    func reserve(upTo count: Int, until deadline: Deadline?) throws(RingError) -> Reservation {
         precondition(count >= 1)
         while true {
             if let reservation = try tryReserve(upTo: count) { return reservation }
@@ -105,15 +120,30 @@ final class Ring: @unchecked Sendable {
         Int(reservation.first % UInt64(capacity))
     }
 
+    /// Gives back the slots of `reservation` after its first `count`, when no reservation was
+    /// made after it (and the ring is not shut down); otherwise changes nothing and returns
+    /// false. For a producer that could not fill what it reserved (a short socket read).
+    func shrink(_ reservation: inout Reservation, to count: Int) -> Bool {
+        precondition(count >= 0 && count <= reservation.count)
+        let end = reservation.first + UInt64(reservation.count)
+        // Producers that read `end` meanwhile fail their compare-and-swap and re-read, so the
+        // slots given back are reserved again only after this.
+        let (exchanged, _) = counters[Self.reservedIndex].compareExchange(
+            expected: end, desired: reservation.first + UInt64(count), ordering: .relaxed)
+        if exchanged { reservation.shrink(to: count) }
+        return exchanged
+    }
+
     /// Publishes the reserved slots to the consumer; wakes it if this completes the batch.
     func commit(_ reservation: consuming Reservation) {
+        guard reservation.count > 0 else { return }
         let batch = reservation.first / UInt64(batchSize)
         let committed = counters[commitIndex(forBatch: batch)]
             .add(UInt64(reservation.count), ordering: .releasing).newValue
         if committed == UInt64(batchSize) { wakeConsumer() }
     }
 
-    private func waitForSpace(until deadline: Monitor.Deadline?) throws(RingError) {
+    private func waitForSpace(until deadline: Deadline?) throws(RingError) {
         producerWaitCount.add(1, ordering: .relaxed)
         monitor.lock()
         defer { monitor.unlock() }
@@ -134,27 +164,37 @@ final class Ring: @unchecked Sendable {
     /// under the ring's lock, so it must only signal (e.g. write an eventfd).
     func addSpaceListener(_ notify: @escaping @Sendable () -> Void) -> Int {
         monitor.withLock {
-            spaceListeners.append((notify, false))
-            return spaceListeners.count - 1
+            defer { nextSpaceListener += 1 }
+            spaceListeners[nextSpaceListener] = (notify, false)
+            return nextSpaceListener
         }
     }
+
+    /// Forgets listener `id`: it is not called again once this returns.
+    func removeSpaceListener(_ id: Int) {
+        monitor.withLock { spaceListeners[id] = nil }
+    }
+
+    /// Listeners registered now (tests check that stopped transports removed theirs).
+    var spaceListenerCount: Int { monitor.withLock { spaceListeners.count } }
 
     /// Asks for one call of listener `id` once a slot is free or the ring shuts down; calls it at
     /// once if that is already so.
     func armSpaceListener(_ id: Int) {
         monitor.withLock {
+            guard let listener = spaceListeners[id] else { return }
             if isClosed || hasFreeSlot() {
-                spaceListeners[id].notify()
+                listener.notify()
             } else {
-                spaceListeners[id].armed = true
+                spaceListeners[id]?.armed = true
             }
         }
     }
 
     private func notifySpaceListenersLocked(all: Bool) {
-        for index in spaceListeners.indices where all || spaceListeners[index].armed {
-            spaceListeners[index].armed = false
-            spaceListeners[index].notify()
+        for (id, listener) in spaceListeners where all || listener.armed {
+            spaceListeners[id]?.armed = false
+            listener.notify()
         }
     }
 

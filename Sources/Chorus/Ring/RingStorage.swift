@@ -1,3 +1,5 @@
+import ChorusCore
+
 /// The ring's sample memory: for each leaf, one 64-byte-aligned allocation holding that leaf for
 /// every slot (`capacity` of them), so a batch of a leaf is one contiguous C-order array of
 /// shape `(batchSize, *leaf.shape)`.

@@ -1,13 +1,15 @@
+import ChorusCore
+
 /// A full batch the consumer holds: every leaf as a zero-copy typed view.
 ///
 /// ```swift
 /// while let batch = server.next() {
 ///     let obs = try batch["obs", as: Float.self]   // shape (batchSize, 4)
-///     train(obs.buffer)
+///     try obs.withUnsafeBufferPointer { train($0) }
 /// }
 /// ```
 ///
-/// Views are valid until the next batch is taken; asking for a view later throws
+/// Views lend the ring's memory until the next batch is taken; reading one later throws
 /// ``BatchError/released(batch:)``.
 public struct Batch: Sendable {
     let ring: Ring
@@ -28,17 +30,27 @@ public struct Batch: Sendable {
     }
 
     /// The leaf at position `index` of flatten order as elements of type `T`.
+    ///
+    /// - Precondition: `index` is a position in `schema.leaves`.
     public subscript<T: LeafElement>(leaf index: Int, as type: T.Type) -> LeafBatch<T> {
         get throws(BatchError) {
-            try view(of: schema.leaves[index], as: type)
+            precondition(schema.leaves.indices.contains(index), "leaf \(index) is outside the schema's \(schema.leaves.count)")
+            return try view(of: schema.leaves[index], as: type)
         }
     }
 
-    /// The raw bytes of the leaf at position `index` of flatten order across the batch
-    /// (`batchSize × leaf bytes`, C order), for copying it whole: to a file, a socket, a device.
-    public func bytes(leaf index: Int) throws(BatchError) -> UnsafeRawBufferPointer {
+    /// Lends the raw bytes of the leaf at position `index` of flatten order across the batch
+    /// (`batchSize × leaf bytes`, C order) for the duration of `body`, for copying it whole: to a
+    /// file, a socket, a device. The pointer must not escape `body`.
+    public func withUnsafeBytes<R>(leaf index: Int, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        precondition(schema.leaves.indices.contains(index), "leaf \(index) is outside the schema's \(schema.leaves.count)")
+        try checkHeld()
+        return try body(ring.storage.bytes(leaf: index, firstSlot: firstSlot, count: batchSize))
+    }
+
+    /// Throws unless the consumer still holds this batch.
+    func checkHeld() throws(BatchError) {
         guard ring.isHeld(sequenceNumber) else { throw .released(batch: sequenceNumber) }
-        return ring.storage.bytes(leaf: index, firstSlot: firstSlot, count: batchSize)
     }
 
     private var firstSlot: Int { Int(sequenceNumber % UInt64(ring.numBuffers)) * batchSize }
@@ -47,7 +59,7 @@ public struct Batch: Sendable {
         guard leaf.dtype == T.dtype else {
             throw .elementTypeMismatch(path: leaf.path, leaf: leaf.dtype, requested: T.dtype)
         }
-        guard ring.isHeld(sequenceNumber) else { throw .released(batch: sequenceNumber) }
+        try checkHeld()
         if T.self == Bool.self,
            let offset = ring.storage.firstInvalidBool(leaf: leaf.index, firstSlot: firstSlot, count: batchSize) {
             throw .invalidBool(path: leaf.path, byteOffset: offset)
@@ -55,6 +67,7 @@ public struct Batch: Sendable {
         return LeafBatch(
             path: leaf.path,
             shape: [batchSize] + leaf.shape,
-            buffer: ring.storage.view(leaf: leaf.index, firstSlot: firstSlot, count: batchSize, as: T.self))
+            batch: self,
+            elements: ring.storage.view(leaf: leaf.index, firstSlot: firstSlot, count: batchSize, as: T.self))
     }
 }

@@ -1,3 +1,5 @@
+import ChorusCore
+
 /// Why a leaf view could not be lent from a ``Batch``.
 public enum BatchError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The schema has no leaf at this path.

@@ -1,4 +1,4 @@
-import Synchronization
+import ChorusCore
 
 /// The learner's end: owns the schema and the ring, takes samples from producers and hands the
 /// learner full batches as zero-copy views.
@@ -23,7 +23,9 @@ public final class Server: Sendable {
     public let batchSize: Int
     public let numBuffers: Int
     let ring: Ring
-    private let transport = Mutex<TransportState>(.notListening)
+    /// Lock order: outermost; starting a transport under it registers a space listener with
+    /// the ring (the ring's lock).
+    private let transport = Locked<TransportState>(.notListening)
 
     private enum TransportState {
         case notListening
@@ -70,7 +72,7 @@ public final class Server: Sendable {
         guard total > 0, total * sampleSize == bytes.count else {
             throw .wrongSize(sampleSize: sampleSize, given: bytes.count)
         }
-        let deadline = timeout.map(Monitor.Deadline.init(after:))
+        let deadline = timeout.map(Deadline.init(after:))
         var committed = 0
         while committed < total {
             let reservation: Reservation
@@ -143,6 +145,22 @@ public final class Server: Sendable {
     }
 
     // MARK: Lifecycle
+
+    /// Listens on `listeners`, runs `body` with the bound addresses, and shuts the server down
+    /// when `body` returns or throws: for tests and short programs, so no I/O thread outlives
+    /// the scope.
+    public func withListening<R>(
+        _ listeners: [ListenerConfiguration], options: TransportOptions = TransportOptions(),
+        _ body: ([BoundListener]) throws -> R
+    ) throws -> R {
+        defer { shutdown() }
+        return try body(try listen(listeners, options: options))
+    }
+
+    /// A server that is dropped shuts down: its I/O threads stop and its ports close.
+    deinit {
+        shutdown()
+    }
 
     /// Stops accepting samples and wakes every waiting producer (they get
     /// ``SubmitError/shutDown(committed:)``) and the consumer, which still receives every

@@ -1,3 +1,5 @@
+import ChorusCore
+
 /// Why a ``Server`` could not be created.
 public enum ServerError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The batch size must be at least 1.

@@ -1,3 +1,5 @@
+import ChorusCore
+
 /// Why ``Server/submit(_:timeout:)`` refused or stopped.
 public enum SubmitError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The sample was built for another schema; the reason names the first difference.

@@ -1,10 +1,14 @@
-/// One TCP connection of an I/O loop: its phase, its receive buffer, and what it has to send.
+import ChorusCore
+
+/// One TCP connection of an I/O loop: where its handshake stands (``Phase``), what its receive
+/// side is doing (``ReceiveState``), and its send side (``SendQueue``).
 ///
-/// Owned and touched only by its loop's thread.
+/// Owned and touched only by its loop's thread. Each state is one enum case, so the legal
+/// combinations are the cases, not guards spread over the loop.
 final class Connection {
     enum Phase: Equatable {
-        /// v2: waiting for the client's hello.
-        case awaitingHello
+        /// v2: waiting for the client's hello; the nonce its MAC must cover.
+        case awaitingHello(nonce: [UInt8])
         /// Samples flow in, acks flow out.
         case streaming
         /// A verdict refusing the client is on its way; then the connection closes.
@@ -13,39 +17,39 @@ final class Connection {
         case closing
     }
 
+    /// The receive side: at most one operation in flight, and why nothing is when none is.
+    enum ReceiveState: Equatable {
+        /// Nothing in flight; the loop arms the next read.
+        case idle
+        /// A receive into `buffer` is in flight.
+        case receiving
+        /// A poll for a whole waiting sample is in flight (large samples, nothing staged).
+        case polling
+        /// The ring was full: nothing is read until the ring has space. `peerClosed`: the peer
+        /// closed first, and what is buffered still goes to the ring before the connection ends.
+        case stalled(peerClosed: Bool)
+        /// The peer closed its side (EOF or error): what was received is still committed, then
+        /// the connection closes.
+        case peerClosed
+
+        var isInFlight: Bool { self == .receiving || self == .polling }
+        var isStalled: Bool { if case .stalled = self { true } else { false } }
+    }
+
     let owner: ConnectionOwner
     let fd: Int32
     let listener: Int
     let wireProtocol: WireProtocol
     var phase: Phase
+    var receive: ReceiveState = .idle
+    var send: SendQueue
 
     /// Received bytes not yet consumed; a receive, when in flight, writes into its free space.
     var buffer: ReceiveBuffer
-    var receiving = false
-    /// A poll for a whole waiting sample is in flight (large samples, nothing staged).
-    var polling = false
     /// The socket's SO_RCVLOWAT: the sample size while polling, else 1 (the kernel's default).
     var receiveLowWater = 1
-    /// The ring was full: the loop stopped receiving until it has space again.
-    var stalled = false
-    /// The peer closed its side (EOF or error); what was received is still committed.
-    var peerClosed = false
 
-    // Send invariant: `outbox` segments point into `ownBuffer` (freed in `deinit`, which the loop
-    // lets happen only when no send is in flight, as it does for `buffer`'s receives) or into
-    // buffers the loop keeps for its whole life. The first segment is the one in flight while
-    // `sending` is true.
-    let ownBuffer: UnsafeMutableRawBufferPointer
-    var outbox: [UnsafeRawBufferPointer] = []
-    var sending = false
-    var lastSendProgress: ContinuousClock.Instant?
-    var echoAcksOwed = 0
-    var chorusAckOwed = false
-    /// v1: the handshake has not been fully sent yet.
-    var handshakeUnsent = false
-
-    /// v2: this connection's nonce, and its session once the hello was accepted.
-    var nonce: [UInt8] = []
+    /// v2, once the hello was accepted: the session, and the sequence number of the next sample.
     var session: Session?
     var nextSequence: UInt64 = 0
 
@@ -53,34 +57,20 @@ final class Connection {
     var deadline: ContinuousClock.Instant?
     var lastReceive: ContinuousClock.Instant
 
-    /// Offsets in `ownBuffer`: the 8-byte v2 ack, then a verdict, then the v2 server hello.
-    static let ackOffset = 0
-    static let verdictOffset = 8
-    static let helloOffset = verdictOffset + 3 + ChorusWire.maximumReason + 8
-
-    init(owner: ConnectionOwner, fd: Int32, listener: Int, wireProtocol: WireProtocol,
+    init(owner: ConnectionOwner, fd: Int32, listener: Int, wireProtocol: WireProtocol, phase: Phase,
          receiveCapacity: Int, helloSize: Int, now: ContinuousClock.Instant) {
         self.owner = owner
         self.fd = fd
         self.listener = listener
         self.wireProtocol = wireProtocol
-        phase = wireProtocol == .chorus ? .awaitingHello : .streaming
+        self.phase = phase
         buffer = ReceiveBuffer(capacity: receiveCapacity)
-        ownBuffer = .allocate(byteCount: Self.helloOffset + helloSize, alignment: 8)
+        send = SendQueue(helloSize: helloSize)
         lastReceive = now
     }
 
-    deinit {
-        ownBuffer.deallocate()
-    }
-
-    /// Copies `bytes` into `ownBuffer` at `offset` and queues them for sending.
-    func queueOwn(_ bytes: [UInt8], at offset: Int) {
-        precondition(offset + bytes.count <= ownBuffer.count)
-        let destination = UnsafeMutableRawBufferPointer(rebasing: ownBuffer[offset..<offset + bytes.count])
-        bytes.withUnsafeBytes { destination.copyMemory(from: $0) }
-        outbox.append(UnsafeRawBufferPointer(destination))
-    }
-
-    var isIdleForClose: Bool { !receiving && !polling && !sending }
+    var isStreaming: Bool { phase == .streaming }
+    var isClosing: Bool { phase == .closing }
+    /// Nothing of the kernel's points into this connection's buffers any more.
+    var isIdleForClose: Bool { !receive.isInFlight && !send.isInFlight }
 }

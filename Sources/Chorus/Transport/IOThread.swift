@@ -1,3 +1,5 @@
+import CLibURing
+import ChorusCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -6,17 +8,23 @@ import Glibc
 final class IOThread: @unchecked Sendable {
     private var thread: pthread_t
 
-    /// Starts `body` on a new thread.
-    init(_ body: @escaping @Sendable () -> Void) throws(TransportError) {
+    /// Starts `body` on a new thread named `name` (at most 15 bytes are kept: Linux's limit),
+    /// as `top -H` and `/proc/<pid>/task/*/comm` show it.
+    init(name: String, _ body: @escaping @Sendable () -> Void) throws(TransportError) {
         final class Box {
+            let name: String
             let body: @Sendable () -> Void
-            init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+            init(name: String, _ body: @escaping @Sendable () -> Void) {
+                self.name = name
+                self.body = body
+            }
         }
         // The box is retained here and released by the thread when `body` returns.
-        let context = Unmanaged.passRetained(Box(body)).toOpaque()
+        let context = Unmanaged.passRetained(Box(name: name, body)).toOpaque()
         var thread = pthread_t()
         let result = pthread_create(&thread, nil, { context in
             let box = Unmanaged<Box>.fromOpaque(context!).takeRetainedValue()
+            _ = chorus_name_this_thread(String(decoding: box.name.utf8.prefix(15), as: UTF8.self))
             box.body()
             return nil
         }, context)

@@ -1,3 +1,5 @@
+import ChorusCore
+
 /// One TCP listener of a ``Server``: a protocol, an address, and for `chorus` an optional secret.
 public struct ListenerConfiguration: Hashable, Sendable {
     public var wireProtocol: WireProtocol

@@ -1,4 +1,4 @@
-import Synchronization
+import ChorusCore
 
 /// One v2 client session as the server sees it: the next sequence number it expects, and which
 /// connection owns the session now.
@@ -15,11 +15,13 @@ final class Session: Sendable {
     }
 
     let id: SessionID
-    private let state: Mutex<State>
+    /// Lock order: taken after the registry's lock (`attach`, `expire`), before the ring's
+    /// (a commit under `ifOwned` may complete a batch and wake the consumer).
+    private let state: Locked<State>
 
     init(id: SessionID, state: State) {
         self.id = id
-        self.state = Mutex(state)
+        self.state = Locked(state)
     }
 
     /// Makes `owner` the owner; returns where the session continues.
@@ -68,7 +70,9 @@ struct ConnectionOwner: Hashable, Sendable {
 /// Every v2 session the server remembers, shared by all I/O loops. Bounded: sessions without
 /// a connection expire, and when full the least recently seen idle one is forgotten.
 final class SessionRegistry: Sendable {
-    private let sessions = Mutex<[SessionID: Session]>([:])
+    /// Lock order: the outermost of the transport's locks; each session's own lock is taken
+    /// inside it.
+    private let sessions = Locked<[SessionID: Session]>([:])
     let capacity: Int
     let expiry: Duration
 

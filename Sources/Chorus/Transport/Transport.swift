@@ -1,3 +1,4 @@
+import ChorusCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -51,9 +52,20 @@ final class Transport: Sendable {
             sockets.joined().forEach { _ = close($0) }
             throw error
         }
+        var threads: [IOThread] = []
+        do throws(TransportError) {
+            let name = "chorus-io:\(bound.first?.port ?? 0)"
+            for loop in loops { threads.append(try IOThread(name: name) { loop.run() }) }
+        } catch {
+            // No thread outlives a failed start: the started loops stop, the others only close.
+            loops.forEach { $0.requestStop() }
+            threads.forEach { $0.join() }
+            loops.dropFirst(threads.count).forEach { $0.closeListeners() }
+            throw error
+        }
         self.listeners = bound
         self.loops = loops
-        threads = try loops.map { loop throws(TransportError) in try IOThread { loop.run() } }
+        self.threads = threads
     }
 
     /// Closes the listeners and every connection, and waits for the I/O threads to finish.

@@ -1,3 +1,4 @@
+import ChorusCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -6,7 +7,7 @@ import Glibc
 public enum TransportError: Error, Hashable, Sendable, CustomStringConvertible {
     /// A system call failed; `errno` says why.
     case system(String, errno: Int32)
-    /// A listener address is not an IPv4 address.
+    /// A listener address is neither an IPv4 or IPv6 address nor a name that resolves.
     case invalidAddress(String)
     /// The schema cannot be served on this protocol.
     case unsupportedSchema(String)
@@ -16,7 +17,7 @@ public enum TransportError: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .system(let call, let code): "\(call) failed: \(String(cString: strerror(code))) (errno \(code))"
-        case .invalidAddress(let address): "\(address) is not an IPv4 address such as 127.0.0.1"
+        case .invalidAddress(let reason): reason
         case .unsupportedSchema(let reason): "unsupported schema: \(reason)"
         case .notStartable(let reason): reason
         }

@@ -1,9 +1,10 @@
+import ChorusCore
 import Crypto
 
 /// The v2 handshake: the client's hello is read, checked (authentication, schema) and answered
 /// with a verdict; a refusal names its reason and closes the connection gently.
 extension TransportLoop {
-    func readHello(_ connection: Connection) {
+    func readHello(_ connection: Connection, nonce: [UInt8]) {
         switch ChorusWire.ClientHello.decode(Array(connection.buffer.unconsumed)[...]) {
         case .incomplete:
             return
@@ -11,17 +12,17 @@ extension TransportLoop {
             refuse(connection, .malformedHello, reason, .malformedHello)
         case .complete(let hello, let consumed):
             connection.buffer.consume(consumed)
-            accept(hello, on: connection)
+            accept(hello, nonce: nonce, on: connection)
         }
     }
 
-    private func accept(_ hello: ChorusWire.ClientHello, on connection: Connection) {
+    private func accept(_ hello: ChorusWire.ClientHello, nonce: [UInt8], on connection: Connection) {
         if stopping {
             return refuse(connection, .shuttingDown, "the server is shutting down", .shuttingDown)
         }
         if let key = listeners[connection.listener].key,
            !HMAC<SHA256>.isValidAuthenticationCode(
-               hello.mac, authenticating: connection.nonce + hello.sessionID.bytes, using: key) {
+               hello.mac, authenticating: nonce + hello.sessionID.bytes, using: key) {
             return refuse(connection, .authenticationFailed,
                           "authentication failed: the client's secret does not match the server's",
                           .authenticationFailed)
@@ -42,8 +43,8 @@ extension TransportLoop {
         connection.nextSequence = next
         connection.phase = .streaming
         connection.deadline = nil
-        connection.queueOwn(ChorusWire.Verdict(status: .accepted, nextSequence: next).encoded(),
-                            at: Connection.verdictOffset)
+        connection.send.queue(ChorusWire.Verdict(status: .accepted, nextSequence: next).encoded(),
+                              at: SendQueue.Slot.verdict)
         sendNext(connection)
         ingest(connection)
     }
@@ -51,7 +52,7 @@ extension TransportLoop {
     func refuse(_ connection: Connection, _ status: ChorusWire.Status, _ reason: String,
                         _ refusal: TransportMetrics.Refusal) {
         counters.refused(refusal)
-        connection.queueOwn(ChorusWire.Verdict(status: status, reason: reason).encoded(), at: Connection.verdictOffset)
+        connection.send.queue(ChorusWire.Verdict(status: status, reason: reason).encoded(), at: SendQueue.Slot.verdict)
         connection.phase = .refusing
         connection.deadline = .now + options.handshakeTimeout
         sendNext(connection)

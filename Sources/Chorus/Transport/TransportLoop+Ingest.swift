@@ -1,3 +1,9 @@
+import ChorusClient
+import ChorusCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Samples from the socket into the ring: whole samples are committed (through the receive
 /// buffer, or straight from the socket for large ones), then acked.
 extension TransportLoop {
@@ -17,6 +23,7 @@ extension TransportLoop {
             let outcome = commit(connection, upTo: connection.buffer.wholeSamples(of: sampleSize)) { ring, reservation in
                 ring.write(UnsafeRawBufferPointer(rebasing: received[..<(reservation.count * sampleSize)]),
                            into: reservation)
+                return reservation.count
             }
             switch outcome {
             case .committed(let count):
@@ -52,13 +59,22 @@ extension TransportLoop {
         reading: while budget >= sampleSize, connection.buffer.isEmpty {
             let waiting = Socket.waitingBytes(connection.fd) / sampleSize
             guard waiting > 0 else { break }
+            var short: ShortRead?
             let outcome = commit(connection, upTo: min(waiting, perRead, budget / sampleSize)) { ring, reservation in
-                Socket.readWaiting(connection.fd, into: ring.slotBuffers(for: reservation))
+                let slots = ring.slotBuffers(for: reservation)
+                let read = Socket.readWaiting(connection.fd, into: slots, limit: options.directReadLimit)
+                guard read != reservation.count * sampleSize else { return reservation.count }
+                short = completeShortRead(connection, read: max(read, 0), slots: slots, reservation: &reservation)
+                return short == .voided ? max(read, 0) / sampleSize : reservation.count
             }
             switch outcome {
             case .committed(let count):
                 committed += count
                 budget -= count * sampleSize
+                if short == .voided {
+                    violated("a direct read stayed short; the unfilled samples were voided", connection)
+                    return committed
+                }
             case .ringFull:
                 stall(connection)
                 break reading
@@ -76,10 +92,50 @@ extension TransportLoop {
         return committed
     }
 
+    /// A direct read came up short: the kernel handed over less than it reported waiting (or a
+    /// test limited the read). The whole samples read stay in their slots; the partial one moves
+    /// to the receive buffer, where ordinary receives complete it; the rest of the reservation
+    /// is given back to the ring. Only if a later reservation prevents that are the missing
+    /// bytes awaited (bounded by the handshake timeout); a peer that never sends them has the
+    /// unfilled samples zeroed, counted as voided, and its connection closed.
+    /// How a short direct read ended.
+    enum ShortRead {
+        /// The whole samples were kept, the partial one staged, the rest given back.
+        case fellBack
+        /// A later reservation kept the slots: the missing bytes arrived after all.
+        case completed
+        /// The missing bytes never came: the unfilled samples were zeroed (and are not acked).
+        case voided
+    }
+
+    private func completeShortRead(_ connection: Connection, read: Int, slots: [UnsafeMutableRawBufferPointer],
+                                   reservation: inout Reservation) -> ShortRead {
+        counters.shortDirectReads.add(1, ordering: .relaxed)
+        let sampleSize = schema.sampleSize
+        let whole = read / sampleSize
+        var missing = slots
+        missing.removeFirstBytes(read)
+        var partial = slots
+        partial.removeFirstBytes(whole * sampleSize)
+        let tail = partial.reduce(into: [UInt8]()) { bytes, piece in bytes += piece.prefix(read - whole * sampleSize - bytes.count) }
+        if ring.shrink(&reservation, to: whole) {
+            tail.withUnsafeBytes { connection.buffer.freeSpace().copyMemory(from: $0) }
+            connection.buffer.didReceive(tail.count)
+            return .fellBack
+        }
+        guard Socket.readFully(connection.fd, into: missing, within: options.handshakeTimeout) else {
+            for piece in missing { piece.initializeMemory(as: UInt8.self, repeating: 0) }
+            counters.samplesVoided.add(UInt64(reservation.count - whole), ordering: .relaxed)
+            return .voided
+        }
+        return .completed
+    }
+
+
     private func stall(_ connection: Connection) {
-        connection.stalled = true
+        connection.receive = .stalled(peerClosed: connection.receive == .peerClosed)
         counters.stalls.add(1, ordering: .relaxed)
-        ring.armSpaceListener(spaceListener)
+        if let spaceListener { ring.armSpaceListener(spaceListener) }
     }
 
     /// Owes the peer an ack for `committed` more samples, and sends it if nothing is in flight.
@@ -87,25 +143,25 @@ extension TransportLoop {
         guard committed > 0 else { return }
         counters.samples.add(UInt64(committed), ordering: .relaxed)
         switch connection.wireProtocol {
-        case .echo: connection.echoAcksOwed += committed
-        case .chorus: connection.chorusAckOwed = true
+        case .echo: connection.send.oweEchoAcks(committed)
+        case .chorus: connection.send.oweChorusAck()
         }
         sendNext(connection)
     }
 
-    /// Reserves up to `count` samples' slots, lets `fill` write every byte of them, and commits.
-    /// A v2 connection does this only while it owns its session, and advances the session in
-    /// the same critical section.
+    /// Reserves up to `count` samples' slots, lets `fill` write every byte of them (or shrink
+    /// the reservation to the samples it did write) and say how many samples are valid, and
+    /// commits; the session and the acks advance by the valid ones. A v2 connection does this only
+    /// while it owns its session, and advances the session in the same critical section.
     private func commit(
-        _ connection: Connection, upTo count: Int, fill: (Ring, borrowing Reservation) -> Void
+        _ connection: Connection, upTo count: Int, fill: (Ring, inout Reservation) -> Int
     ) -> Ingested {
         func attempt() -> Ingested {
             do throws(RingError) {
-                guard let reservation = try ring.tryReserve(upTo: count) else { return .ringFull }
-                let committed = reservation.count
-                fill(ring, reservation)
+                guard var reservation = try ring.tryReserve(upTo: count) else { return .ringFull }
+                let valid = fill(ring, &reservation)
                 ring.commit(reservation)
-                return .committed(committed)
+                return .committed(valid)
             } catch {
                 return .ringShutDown
             }

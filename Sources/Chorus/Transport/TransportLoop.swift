@@ -1,4 +1,6 @@
 import CLibURing
+import ChorusClient
+import ChorusCore
 import Crypto
 import Synchronization
 #if canImport(Glibc)
@@ -38,7 +40,8 @@ final class TransportLoop: @unchecked Sendable {
     private var freeSlots: [Int] = []
     private(set) var stopping = false
     private let stopRequested = Atomic<Bool>(false)
-    private(set) var spaceListener = 0
+    /// This loop's registration with the ring while `run` runs (see `Ring.addSpaceListener`).
+    private(set) var spaceListener: Int?
     private var lastExpiry = ContinuousClock.now
     private let receiveCapacity: Int
     private let helloSize: Int
@@ -80,10 +83,6 @@ final class TransportLoop: @unchecked Sendable {
         let handshake = EchoWire.handshake(for: ring.schema)
         echoHandshake = .allocate(byteCount: handshake.count, alignment: 8)
         handshake.withUnsafeBytes { echoHandshake.copyMemory(from: $0) }
-        spaceListener = ring.addSpaceListener { [wakeFD] in
-            var one: UInt64 = 1
-            _ = write(wakeFD, &one, 8)
-        }
     }
 
     deinit {
@@ -103,14 +102,28 @@ final class TransportLoop: @unchecked Sendable {
 
     /// Runs until stopped, on the calling (dedicated) thread.
     func run() {
+        spaceListener = ring.addSpaceListener { [wakeFD] in
+            var one: UInt64 = 1
+            _ = write(wakeFD, &one, 8)
+        }
         for index in listeners.indices { armAccept(index) }
         armWake()
         armTick()
         while !(stopping && slots.allSatisfy { $0 == nil }) {
             uring.submitAndWait(handle)
         }
-        for listener in listeners where listener.open { close(listener.fd) }
+        closeListeners()
         uring.close()
+        if let spaceListener { ring.removeSpaceListener(spaceListener) }
+        spaceListener = nil
+    }
+
+    /// Closes the listening sockets; for a loop whose thread never started, the whole cleanup.
+    func closeListeners() {
+        for index in listeners.indices where listeners[index].open {
+            close(listeners[index].fd)
+            listeners[index].open = false
+        }
     }
 
     // MARK: Completions
@@ -129,7 +142,7 @@ final class TransportLoop: @unchecked Sendable {
         case .poll: connection(slot, generation).map { polled(on: $0) }
         case .wake: woken()
         case .tick: ticked()
-        case nil: fatalError("unknown io_uring tag \(completion.tag)")
+        case nil: counters.internalError("a completion with an unknown tag \(completion.tag)")
         }
     }
 
@@ -163,7 +176,7 @@ final class TransportLoop: @unchecked Sendable {
             return
         }
         counters.accepted.add(1, ordering: .relaxed)
-        Socket.setNoDelay(fd)
+        SocketOptions.setNoDelay(fd)
         let configuration = listeners[index].configuration
         let active = counters.active.load(ordering: .relaxed)
         let full = active >= options.maxConnections
@@ -174,28 +187,33 @@ final class TransportLoop: @unchecked Sendable {
             close(fd)
             return
         }
-        let connection = open(fd, listener: index, protocol: configuration.wireProtocol)
-        let now = ContinuousClock.now
-        connection.deadline = now + options.handshakeTimeout
+        let phase: Connection.Phase
         switch configuration.wireProtocol {
         case .echo:
-            connection.outbox.append(UnsafeRawBufferPointer(echoHandshake))
-            connection.handshakeUnsent = true
+            phase = .streaming
         case .chorus:
             var generator = SystemRandomNumberGenerator()
-            connection.nonce = (0..<16).map { _ in generator.next() }
+            phase = .awaitingHello(nonce: (0..<16).map { _ in generator.next() })
+        }
+        let connection = open(fd, listener: index, protocol: configuration.wireProtocol, phase: phase)
+        connection.deadline = .now + options.handshakeTimeout
+        switch phase {
+        case .awaitingHello(let nonce):
             let hello = ChorusWire.ServerHello(authenticationRequired: configuration.secret != nil,
-                                               nonce: connection.nonce, schemaText: schemaText)
-            connection.queueOwn(hello.encoded(), at: Connection.helloOffset)
+                                               nonce: nonce, schemaText: schemaText)
+            connection.send.queue(hello.encoded(), at: SendQueue.Slot.hello)
             if full {
                 refuse(connection, .serverFull, "server full: \(options.maxConnections) connections", .serverFull)
             }
+        default:
+            // v1: the handshake is sent first; the connection streams as soon as it is out.
+            connection.send.queue(shared: UnsafeRawBufferPointer(echoHandshake))
         }
         sendNext(connection)
         receiveNext(connection)
     }
 
-    private func open(_ fd: Int32, listener: Int, protocol wireProtocol: WireProtocol) -> Connection {
+    private func open(_ fd: Int32, listener: Int, protocol wireProtocol: WireProtocol, phase: Connection.Phase) -> Connection {
         let slot: Int
         if let free = freeSlots.popLast() {
             slot = free
@@ -206,7 +224,7 @@ final class TransportLoop: @unchecked Sendable {
         }
         generations[slot] &+= 1
         let owner = ConnectionOwner(loop: index, slot: slot, generation: generations[slot])
-        let connection = Connection(owner: owner, fd: fd, listener: listener, wireProtocol: wireProtocol,
+        let connection = Connection(owner: owner, fd: fd, listener: listener, wireProtocol: wireProtocol, phase: phase,
                                     receiveCapacity: receiveCapacity, helloSize: helloSize, now: .now)
         slots[slot] = connection
         counters.active.add(1, ordering: .relaxed)
@@ -214,43 +232,51 @@ final class TransportLoop: @unchecked Sendable {
     }
 
     private func received(_ result: Int32, on connection: Connection) {
-        connection.receiving = false
+        guard connection.receive == .receiving else {
+            return violated("a receive completed on a connection with none in flight", connection)
+        }
+        connection.receive = .idle
         if result > 0 {
+            guard Int(result) <= connection.buffer.freeSpace().count else {
+                return violated("a receive returned \(result) bytes, more than the free space", connection)
+            }
             connection.buffer.didReceive(Int(result))
             connection.lastReceive = .now
             counters.bytes.add(UInt64(result), ordering: .relaxed)
         } else {
-            connection.peerClosed = true
-            if result < 0 && result != -ECANCELED && connection.phase != .closing {
+            connection.receive = .peerClosed
+            if result < 0 && result != -ECANCELED && !connection.isClosing {
                 counters.reset.add(1, ordering: .relaxed)
             }
         }
         process(connection)
     }
 
+    /// Something the kernel reported does not fit the connection's state: an error of ours or
+    /// of the kernel, never a reason to stop the learner. The connection is closed and counted.
+    func violated(_ what: String, _ connection: Connection) {
+        counters.internalError("connection \(connection.owner.slot): \(what)")
+        connection.receive = connection.receive.isInFlight ? connection.receive : .peerClosed
+        closeConnection(connection)
+    }
+
     private func sent(_ result: Int32, on connection: Connection) {
-        connection.sending = false
+        guard connection.send.isInFlight else {
+            return violated("a send completed on a connection with none in flight", connection)
+        }
         guard result >= 0 else {
+            connection.send.failed()
             closeConnection(connection)
             return
         }
-        let segment = connection.outbox[0]
-        if Int(result) < segment.count {
-            connection.outbox[0] = UnsafeRawBufferPointer(rebasing: segment[Int(result)...])
-        } else {
-            connection.outbox.removeFirst()
-        }
-        connection.lastSendProgress = .now
-        guard connection.phase != .closing else {
+        let drained = connection.send.completed(Int(result), now: .now)
+        guard !connection.isClosing else {
             finishClosing(connection)
             return
         }
-        if connection.outbox.isEmpty {
-            connection.lastSendProgress = nil
-            if connection.handshakeUnsent {
-                connection.handshakeUnsent = false
-                connection.deadline = nil
-            }
+        if drained {
+            // v1's handshake is out: the handshake deadline no longer applies.
+            if connection.isStreaming { connection.deadline = nil }
             if connection.phase == .refusing {
                 // Let the client read the verdict before the socket goes: half-close, then wait
                 // (bounded) for its EOF, so our close sends FIN and not RST.
@@ -264,8 +290,9 @@ final class TransportLoop: @unchecked Sendable {
     private func woken() {
         armWake()
         if stopRequested.load(ordering: .acquiring) && !stopping { beginStop() }
-        for case let connection? in slots where connection.stalled {
-            connection.stalled = false
+        for case let connection? in slots {
+            guard case .stalled(let peerClosed) = connection.receive else { continue }
+            connection.receive = peerClosed ? .peerClosed : .idle
             process(connection)
         }
     }
@@ -273,15 +300,15 @@ final class TransportLoop: @unchecked Sendable {
     private func ticked() {
         armTick()
         let now = ContinuousClock.now
-        for case let connection? in slots where connection.phase != .closing {
+        for case let connection? in slots where !connection.isClosing {
             if let deadline = connection.deadline, now >= deadline {
                 if connection.phase != .refusing { counters.refused(.handshakeTimeout) }
                 closeConnection(connection)
-            } else if connection.sending, let progress = connection.lastSendProgress,
+            } else if connection.send.isInFlight, let progress = connection.send.lastProgress,
                       now - progress >= options.sendTimeout {
                 counters.refused(.sendTimeout)
                 closeConnection(connection)
-            } else if let idle = options.idleTimeout, connection.phase == .streaming, !connection.stalled,
+            } else if let idle = options.idleTimeout, connection.isStreaming, !connection.receive.isStalled,
                       now - connection.lastReceive >= idle {
                 counters.refused(.idleTimeout)
                 closeConnection(connection)
@@ -301,7 +328,7 @@ final class TransportLoop: @unchecked Sendable {
     /// Acts on what the connection has received, then receives more, or closes it.
     func process(_ connection: Connection) {
         switch connection.phase {
-        case .awaitingHello: readHello(connection)
+        case .awaitingHello(let nonce): readHello(connection, nonce: nonce)
         case .streaming: ingest(connection)
         case .refusing:
             connection.buffer.removeAll()
@@ -309,14 +336,17 @@ final class TransportLoop: @unchecked Sendable {
             finishClosing(connection)
             return
         }
-        guard connection.phase != .closing, !connection.stalled else { return }
-        if connection.peerClosed {
-            if connection.phase == .streaming && !connection.buffer.isEmpty {
+        guard !connection.isClosing else { return }
+        switch connection.receive {
+        case .idle:
+            receiveNext(connection)
+        case .peerClosed:
+            if connection.isStreaming && !connection.buffer.isEmpty {
                 counters.truncated.add(1, ordering: .relaxed)
             }
             closeConnection(connection)
-        } else {
-            receiveNext(connection)
+        case .stalled, .receiving, .polling:
+            return
         }
     }
 
@@ -326,15 +356,18 @@ final class TransportLoop: @unchecked Sendable {
     /// Arms the next read. Large samples with nothing staged: take the whole ones waiting, then
     /// poll until another whole one waits (SO_RCVLOWAT). Otherwise: receive into the buffer.
     private func receiveNext(_ connection: Connection) {
-        guard !connection.receiving, !connection.polling, !connection.stalled, !connection.peerClosed,
-              connection.phase != .closing else { return }
-        if connection.phase == .streaming, connection.buffer.isEmpty, readsDirectly {
+        guard connection.receive == .idle, !connection.isClosing else { return }
+        if connection.isStreaming, connection.buffer.isEmpty, readsDirectly {
             readDirectly(connection)
-            guard !connection.stalled, connection.phase != .closing else { return }
+            guard connection.receive == .idle, !connection.isClosing else { return }
+            guard connection.buffer.isEmpty else {
+                // A direct read fell back: the tail it staged is completed by a receive.
+                return receiveIntoBuffer(connection)
+            }
             // Readable only once a whole sample waits. Only while polling: a receive waits on
             // the same readiness, and must wake for any byte (a tail, a hello).
             setLowWater(connection, schema.sampleSize)
-            connection.polling = true
+            connection.receive = .polling
             uring.pollReadable(fd: connection.fd,
                                tag: tag(.poll, slot: connection.owner.slot, generation: connection.owner.generation))
             return
@@ -352,15 +385,17 @@ final class TransportLoop: @unchecked Sendable {
     /// partial sample, EOF, or a low-water mark the kernel capped), receive into the buffer,
     /// which consumes what is there, so polling cannot spin.
     private func polled(on connection: Connection) {
-        connection.polling = false
-        guard connection.phase == .streaming, !connection.stalled else {
+        guard connection.receive == .polling else {
+            return violated("a poll completed on a connection with none in flight", connection)
+        }
+        connection.receive = .idle
+        guard connection.isStreaming else {
             finishClosing(connection)
             return
         }
         if readDirectly(connection) > 0 {
-            guard !connection.stalled, connection.phase != .closing else { return }
             receiveNext(connection)
-        } else if connection.phase != .closing {
+        } else if connection.receive == .idle, !connection.isClosing {
             receiveIntoBuffer(connection)
         }
     }
@@ -371,30 +406,20 @@ final class TransportLoop: @unchecked Sendable {
         // Large samples: receive only up to the end of the sample in progress; whole samples
         // waiting behind it go straight to the ring (`readDirectly`) instead of through the buffer.
         let space = connection.buffer.freeSpace(
-            endingAtSampleOf: connection.phase == .streaming && readsDirectly ? schema.sampleSize : nil)
-        connection.receiving = true
+            endingAtSampleOf: connection.isStreaming && readsDirectly ? schema.sampleSize : nil)
+        connection.receive = .receiving
         uring.receive(fd: connection.fd, into: space,
                       tag: tag(.receive, slot: connection.owner.slot, generation: connection.owner.generation))
     }
 
     func sendNext(_ connection: Connection) {
-        guard !connection.sending, connection.phase != .closing else { return }
-        if connection.outbox.isEmpty {
-            if connection.echoAcksOwed > 0 {
-                let count = min(connection.echoAcksOwed, echoAcks.count)
-                connection.echoAcksOwed -= count
-                connection.outbox.append(UnsafeRawBufferPointer(rebasing: echoAcks[..<count]))
-            } else if connection.chorusAckOwed {
-                connection.chorusAckOwed = false
-                connection.queueOwn(ChorusWire.ack(connection.nextSequence), at: Connection.ackOffset)
-            } else {
-                return
-            }
-            counters.ackWrites.add(1, ordering: .relaxed)
-        }
-        connection.sending = true
-        if connection.lastSendProgress == nil { connection.lastSendProgress = .now }
-        uring.send(fd: connection.fd, from: connection.outbox[0],
+        guard !connection.isClosing,
+              let (segment, isAck) = connection.send.startNext(
+                  echoAcks: UnsafeRawBufferPointer(echoAcks),
+                  chorusAck: { ChorusWire.ack(connection.nextSequence) }, now: .now)
+        else { return }
+        if isAck { counters.ackWrites.add(1, ordering: .relaxed) }
+        uring.send(fd: connection.fd, from: segment,
                    tag: tag(.send, slot: connection.owner.slot, generation: connection.owner.generation))
     }
 
@@ -403,7 +428,7 @@ final class TransportLoop: @unchecked Sendable {
     /// Safe to call again on a closing connection: it then only tries to finish (an operation
     /// that completes with an error on a closing connection must still let it be freed).
     func closeConnection(_ connection: Connection) {
-        if connection.phase != .closing {
+        if !connection.isClosing {
             connection.session?.release(by: connection.owner, now: .now)
             connection.phase = .closing
             shutdown(connection.fd, Int32(SHUT_RDWR))
@@ -412,7 +437,7 @@ final class TransportLoop: @unchecked Sendable {
     }
 
     private func finishClosing(_ connection: Connection) {
-        guard connection.phase == .closing, connection.isIdleForClose,
+        guard connection.isClosing, connection.isIdleForClose,
               slots[connection.owner.slot] === connection else { return }
         close(connection.fd)
         slots[connection.owner.slot] = nil
@@ -422,11 +447,8 @@ final class TransportLoop: @unchecked Sendable {
 
     private func beginStop() {
         stopping = true
-        for index in listeners.indices where listeners[index].open {
-            shutdown(listeners[index].fd, Int32(SHUT_RDWR))
-            close(listeners[index].fd)
-            listeners[index].open = false
-        }
+        for listener in listeners where listener.open { shutdown(listener.fd, Int32(SHUT_RDWR)) }
+        closeListeners()
         for case let connection? in slots { closeConnection(connection) }
     }
 }

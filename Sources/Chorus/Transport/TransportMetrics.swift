@@ -23,8 +23,17 @@ public struct TransportMetrics: Hashable, Sendable {
     /// v2 reconnects that resumed a known session.
     public var sessionsResumed: UInt64 = 0
     public var refusals: [Refusal: UInt64] = [:]
+    /// Connections closed because the kernel reported something their state did not allow
+    /// (an error of ours or the kernel's; the learner goes on). `lastInternalError` says what.
+    public var internalErrors: UInt64 = 0
+    public var lastInternalError: String?
+    /// Direct reads into ring slots that came up short and were completed another way.
+    public var shortDirectReads: UInt64 = 0
+    /// Samples of a short direct read whose bytes never came: zeroed in the ring, not acked.
+    public var samplesVoided: UInt64 = 0
 }
 
+import ChorusCore
 import Synchronization
 
 /// The live counters behind ``TransportMetrics``, written by the I/O threads.
@@ -39,10 +48,22 @@ final class TransportCounters: Sendable {
     let ackWrites = Atomic<UInt64>(0)
     let stalls = Atomic<UInt64>(0)
     let resumed = Atomic<UInt64>(0)
-    private let refusals = Mutex<[TransportMetrics.Refusal: UInt64]>([:])
+    let internalErrors = Atomic<UInt64>(0)
+    let shortDirectReads = Atomic<UInt64>(0)
+    let samplesVoided = Atomic<UInt64>(0)
+    /// Leaf locks: nothing else is taken while holding them.
+    private let refusals = Locked<[TransportMetrics.Refusal: UInt64]>([:])
+    private let lastInternalError = Locked<String?>(nil)
 
     func refused(_ reason: TransportMetrics.Refusal) {
         refusals.withLock { $0[reason, default: 0] += 1 }
+    }
+
+    /// Counts an internal error (a connection closed on one, or a completion no connection
+    /// owns) and keeps its description.
+    func internalError(_ description: String) {
+        internalErrors.add(1, ordering: .relaxed)
+        lastInternalError.withLock { $0 = description }
     }
 
     var snapshot: TransportMetrics {
@@ -57,6 +78,10 @@ final class TransportCounters: Sendable {
             ackWrites: ackWrites.load(ordering: .relaxed),
             stalls: stalls.load(ordering: .relaxed),
             sessionsResumed: resumed.load(ordering: .relaxed),
-            refusals: refusals.withLock { $0 })
+            refusals: refusals.withLock { $0 },
+            internalErrors: internalErrors.load(ordering: .relaxed),
+            lastInternalError: lastInternalError.withLock { $0 },
+            shortDirectReads: shortDirectReads.load(ordering: .relaxed),
+            samplesVoided: samplesVoided.load(ordering: .relaxed))
     }
 }

@@ -1,3 +1,5 @@
+import ChorusCore
+
 /// Limits and timeouts of a server's TCP transport: every way a peer could hang or swamp the
 /// learner is bounded by one of these.
 public struct TransportOptions: Hashable, Sendable {
@@ -20,6 +22,10 @@ public struct TransportOptions: Hashable, Sendable {
     public var sessionCapacity = 4096
     /// A v2 session with no connection for this long is forgotten.
     public var sessionExpiry: Duration = .seconds(600)
+
+    /// Tests only: a direct read into ring slots takes at most this many bytes, as a short read
+    /// by the kernel would, to drive the fallback path.
+    var directReadLimit: Int?
 
     public init() {}
 }

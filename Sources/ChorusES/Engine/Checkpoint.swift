@@ -1,4 +1,4 @@
-import Chorus
+import ChorusCore
 import FoundationEssentials
 
 /// Everything needed to resume a run: the last uploaded state `Sₘ`, the epoch `m` it starts,

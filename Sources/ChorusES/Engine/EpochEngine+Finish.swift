@@ -37,15 +37,15 @@ extension EpochEngine {
             }
             var fresh = 0
             for evaluation in evaluations {
-                for (offset, reward) in evaluation.rewards.enumerated() where progress.accept(evaluation.slice.start + offset) {
-                    ledger.record(index: evaluation.slice.start + offset, reward: reward)
+                for (offset, reward) in evaluation.rewards.enumerated()
+                where progress.accept(evaluation.slice.start + offset, reward: reward) {
                     fresh += 1
                 }
             }
             progress.release(assigned)
             self.progress = progress
-            if ledger.isComplete {
-                beginOptimizing(epoch, now: now)
+            if progress.isComplete {
+                beginOptimizing(epoch, rewards: progress.rewards, now: now)
             } else {
                 assign(worker, now: now)
             }
@@ -106,7 +106,7 @@ extension EpochEngine {
     }
 
     /// What is wrong with `evaluations` as the result of `assigned`, if anything.
-    static func problem(with evaluations: [Evaluation], assigned: [Slice]) -> String? {
+    static func problem(with evaluations: [Evaluation], assigned: [MemberRange]) -> String? {
         let submitted = evaluations.map(\.slice).sorted()
         guard submitted == assigned.sorted() else {
             return "slices \(submitted) differ from the assigned \(assigned.sorted())"

@@ -9,7 +9,6 @@ extension EpochEngine {
         } else {
             phase = .evaluating(next)
             progress = EpochProgress(epoch: next, populationSize: configuration.populationSize)
-            ledger.begin(epoch: next)
         }
     }
 
@@ -53,7 +52,6 @@ extension EpochEngine {
     func startEvaluating(_ epoch: Int, now: Duration) {
         phase = .evaluating(epoch)
         progress = EpochProgress(epoch: epoch, populationSize: configuration.populationSize)
-        ledger.begin(epoch: epoch)
         for id in workerIDs {
             if !workers[id]!.isGreeted { greet(id, now: now) }
             assign(id, now: now)
@@ -76,7 +74,7 @@ extension EpochEngine {
         }
     }
 
-    private func stragglerSlices(for id: WorkerID, progress: EpochProgress, now: Duration) -> [Slice] {
+    private func stragglerSlices(for id: WorkerID, progress: EpochProgress, now: Duration) -> [MemberRange] {
         let width = workers[id]!.cores
         let outstanding = workers.values
             .filter { $0.id != id }
@@ -92,8 +90,7 @@ extension EpochEngine {
     }
 
     /// Every member has its reward: everyone in the pool applies the update.
-    func beginOptimizing(_ epoch: Int, now: Duration) {
-        let rewards = ledger.rewards
+    func beginOptimizing(_ epoch: Int, rewards: [Float], now: Duration) {
         phase = .optimizing(epoch)
         progress = nil
         for id in workerIDs {

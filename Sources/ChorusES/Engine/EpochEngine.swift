@@ -1,7 +1,5 @@
-import Chorus
-
 /// The coordinator of an ES run: one serial state machine that owns the epoch, the pool of
-/// workers and their tasks (the spec's §16 applied; see `specs/evochi-v1.md`).
+/// workers and their tasks (the spec's §16 applied; see `Schemas/evochi-v1.md`).
 ///
 /// It is transport-agnostic and has no clock: every input carries `now` (time since an origin
 /// the caller picks), every output is an ``EngineCommand`` collected with ``takeCommands()``.
@@ -12,8 +10,7 @@ import Chorus
 /// - A worker never holds more than its `cores` members at once; results are validated (exactly
 ///   the assigned slices, one finite reward per member) before anything is consumed; late and
 ///   duplicate results are answered ``FinishReply/stale(_:)``; a bad result puts its slices back.
-/// - Optimize starts only when every member has a reward. Rewards enter through a Chorus ring
-///   (``RewardLedger``).
+/// - Optimize starts only when every member has a reward.
 /// - Joiners hold their HELLO while the initial state is being made; otherwise they get the last
 ///   uploaded state plus a replay of every reward vector since, so they reach the current state.
 /// - Only a worker that acknowledged this epoch's optimize is asked to share its state.
@@ -34,7 +31,6 @@ public final class EpochEngine {
 
     var workers: [WorkerID: WorkerRecord] = [:]
     var progress: EpochProgress?
-    let ledger: RewardLedger
     /// The worker asked to create the initial state.
     var initializer: WorkerID?
     /// Workers whose live optimize of the current epoch is outstanding.
@@ -50,7 +46,6 @@ public final class EpochEngine {
     public init(configuration: EngineConfiguration) throws(EngineError) {
         try configuration.validate()
         self.configuration = configuration
-        ledger = RewardLedger(populationSize: configuration.populationSize)
         if let path = configuration.checkpointPath, let saved = try Checkpoint.load(from: path) {
             guard saved.populationSize == configuration.populationSize else {
                 throw .badCheckpoint(path: path, reason: "population \(saved.populationSize), configured \(configuration.populationSize)")
@@ -65,9 +60,6 @@ public final class EpochEngine {
         defer { outbox.removeAll(keepingCapacity: true) }
         return outbox
     }
-
-    /// Counters of the ring accepted rewards pass through (one sample per reward).
-    public var rewardRingMetrics: RingMetrics { ledger.metrics }
 
     /// The workers in the pool, in join order.
     public var workerIDs: [WorkerID] { workers.keys.sorted() }

@@ -7,7 +7,7 @@ public enum WorkerEvent: Hashable, Sendable {
     /// Create the initial state.
     case initialize(TaskID)
     /// Evaluate these members of `epoch`, in this order.
-    case evaluate(TaskID, epoch: Int, slices: [Slice])
+    case evaluate(TaskID, epoch: Int, slices: [MemberRange])
     /// Apply `epoch`'s update from the rewards of its whole population.
     case optimize(TaskID, epoch: Int, rewards: [Float])
     /// Upload the current state (which starts epoch `epoch + 1`).

@@ -5,7 +5,7 @@ struct WorkerRecord {
     struct Task {
         enum Kind {
             case initialize
-            case evaluate(epoch: Int, slices: [Slice])
+            case evaluate(epoch: Int, slices: [MemberRange])
             /// `live`: part of the current optimize barrier (not a replay for a joiner).
             case optimize(epoch: Int, live: Bool)
             case share(epoch: Int)

@@ -16,7 +16,7 @@ public final class GAWorker: Worker {
         GAState(population: algorithm.initialPopulation())
     }
 
-    public func evaluate(_ state: GAState, epoch: Int, slices: [Slice]) -> [Evaluation] {
+    public func evaluate(_ state: GAState, epoch: Int, slices: [MemberRange]) -> [Evaluation] {
         slices.map { slice in
             Evaluation(slice: slice, rewards: slice.indices.map { member in
                 score(state.population[member], epoch: epoch, member: member)

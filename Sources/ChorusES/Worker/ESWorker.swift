@@ -17,7 +17,7 @@ public final class ESWorker: Worker {
         ESState(parameters: initialParameters)
     }
 
-    public func evaluate(_ state: ESState, epoch: Int, slices: [Slice]) -> [Evaluation] {
+    public func evaluate(_ state: ESState, epoch: Int, slices: [MemberRange]) -> [Evaluation] {
         slices.map { slice in
             Evaluation(slice: slice, rewards: slice.indices.map { member in
                 fitness(trainer.member(member, epoch: epoch, of: state), epoch, member)

@@ -1,5 +1,5 @@
+import ChorusCore
 import Foundation
-import Synchronization
 
 /// The no-barrier mode with local workers, one thread each (so a worker that blocks, or is
 /// slow, holds only its own thread): every idle worker takes up to `cores` new individuals
@@ -31,8 +31,8 @@ public final class SteadyStateCluster<W: SteadyStateWorker>: Sendable {
     /// Runs to the end of the budget; `onReport(evaluated, best fitness)` is called after each result.
     public func run(onReport: @escaping @Sendable (Int, Float) -> Void = { _, _ in }) -> Report {
         let state = SharedEngine(SteadyStateEngine(configuration: configuration))
-        let counts = Mutex([Int](repeating: 0, count: cores.count))
-        let failures = Mutex<[String]>([])
+        let counts = Locked([Int](repeating: 0, count: cores.count))
+        let failures = Locked<[String]>([])
         let group = DispatchGroup()
         let start = ContinuousClock.now
         for (index, cores) in cores.enumerated() {
@@ -69,9 +69,14 @@ public final class SteadyStateCluster<W: SteadyStateWorker>: Sendable {
 /// The engine behind a condition: a worker with nothing to take waits (no spinning) while
 /// others still hold individuals, since a failing worker gives its individuals back.
 private final class SharedEngine: @unchecked Sendable {
-    // Invariant: `engine` is touched only with `condition` locked.
+    enum Condition: Int, CaseIterable {
+        case changed
+    }
+
+    // Invariant: `engine` is touched only with `lock` held. Lock order: a leaf (the workers'
+    // `counts` and `failures` locks are taken after it is released).
     private var engine: SteadyStateEngine
-    private let condition = NSCondition()
+    private let lock = ConditionLock<Condition>()
 
     init(_ engine: SteadyStateEngine) {
         self.engine = engine
@@ -79,23 +84,21 @@ private final class SharedEngine: @unchecked Sendable {
 
     /// Up to `count` individuals, waiting while there are none but the run is not over; `nil` once it is.
     func take(_ count: Int) -> [SteadyStateEngine.Individual]? {
-        condition.lock()
-        defer { condition.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         while true {
             let individuals = engine.next(count)
             if !individuals.isEmpty { return individuals }
             if engine.isFinished { return nil }
-            condition.wait()
+            _ = lock.wait(on: .changed, until: nil)
         }
     }
 
     /// Changes the engine and wakes the waiting workers.
     func update<T>(_ body: (inout SteadyStateEngine) -> T) -> T {
-        condition.lock()
-        defer {
-            condition.broadcast()
-            condition.unlock()
+        lock.withLock {
+            defer { lock.broadcast(.changed) }
+            return body(&engine)
         }
-        return body(&engine)
     }
 }

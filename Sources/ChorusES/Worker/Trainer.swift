@@ -1,3 +1,4 @@
+import ChorusCore
 import Foundation
 
 /// A single-process trainer in the shape of eggroll-trainer's `ESTrainer`: starting parameters,
@@ -117,12 +118,13 @@ public final class Trainer {
 
     /// Every member's fitness, members spread over the machine's cores.
     private func evaluate(_ members: [PerturbedParameters]) -> [Float] {
-        let rewards = FitnessSlots(count: members.count)
+        let rewards = Locked([Float](repeating: .nan, count: members.count))
         let (fitness, generation) = (self.fitness, self.generation)
         DispatchQueue.concurrentPerform(iterations: members.count) { member in
-            rewards.set(member, fitness(members[member], generation, member))
+            let value = fitness(members[member], generation, member)
+            rewards.withLock { $0[member] = value }
         }
-        return rewards.values
+        return rewards.withLock { $0 }
     }
 
     private static func start(
@@ -151,30 +153,5 @@ public final class Trainer {
         var layout = ParameterLayout()
         layout.addVector("parameters", count: count)
         return layout
-    }
-}
-
-/// Fitness values written by concurrent evaluations. Guarded by an `NSLock`, not a `Mutex`:
-/// ThreadSanitizer models pthread locks but not `Synchronization.Mutex`'s futex, and reports
-/// every `Mutex`-guarded write from `concurrentPerform` as a race (`make tsan`).
-private final class FitnessSlots: @unchecked Sendable {
-    // Invariant: `slots` is touched only with `lock` held.
-    private let lock = NSLock()
-    private var slots: [Float]
-
-    init(count: Int) {
-        slots = [Float](repeating: .nan, count: count)
-    }
-
-    func set(_ index: Int, _ value: Float) {
-        lock.lock()
-        slots[index] = value
-        lock.unlock()
-    }
-
-    var values: [Float] {
-        lock.lock()
-        defer { lock.unlock() }
-        return slots
     }
 }

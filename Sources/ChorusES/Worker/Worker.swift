@@ -11,7 +11,7 @@ public protocol Worker: AnyObject, SendableMetatype {
     func initialize() throws -> State
 
     /// One reward per member of each slice of `epoch`, evaluated around `state`.
-    func evaluate(_ state: State, epoch: Int, slices: [Slice]) throws -> [Evaluation]
+    func evaluate(_ state: State, epoch: Int, slices: [MemberRange]) throws -> [Evaluation]
 
     /// The state that follows `state` after epoch `epoch` with the population's `rewards`.
     func optimize(_ state: State, epoch: Int, rewards: [Float]) throws -> State

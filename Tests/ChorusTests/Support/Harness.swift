@@ -1,6 +1,8 @@
-import Foundation
-import Synchronization
 @testable import Chorus
+@testable import ChorusClient
+@testable import ChorusCore
+import Foundation
+import Testing
 
 /// Samples that carry an id, with padding derived from it, so a test can check that each
 /// arrived exactly once and intact. `small` is 20 bytes; `large` is above the size the
@@ -44,12 +46,16 @@ struct Tagged: Sendable {
 
     /// The ids of a batch, after checking every sample's padding.
     func ids(in batch: Batch) throws -> [UInt64] {
-        let ids = try batch["id", as: UInt64.self].buffer
-        let pad = try batch["pad", as: UInt8.self].buffer
-        for (index, id) in ids.enumerated() where !pad[index * padding..<(index + 1) * padding].elementsEqual(self.pad(id)) {
-            throw HarnessError("sample \(id) arrived torn")
+        let ids = try batch["id", as: UInt64.self].toArray()
+        try batch["pad", as: UInt8.self].withSpan { pad in
+            for (index, id) in ids.enumerated() {
+                let expected = self.pad(id)
+                for offset in 0..<padding where pad[index * padding + offset] != expected[expected.startIndex + offset] {
+                    throw HarnessError("sample \(id) arrived torn")
+                }
+            }
         }
-        return Array(ids)
+        return ids
     }
 }
 
@@ -107,7 +113,12 @@ final class LoopbackServer: Sendable {
 
     func stop() {
         server.shutdown()
-        _ = consumer?.join()
+        consumer?.join()
+    }
+
+    /// A test that fails before `stop()` still leaves no server or consumer thread behind.
+    deinit {
+        stop()
     }
 }
 
@@ -121,15 +132,15 @@ extension LoopbackServer {
     {
         let group = ThreadGroup(clients) { [echoPort, chorusPort] index in
             let wireProtocol: WireProtocol = index % 2 == 0 ? .echo : .chorus
-            let client = try! TcpClient(host: "127.0.0.1", port: wireProtocol == .echo ? echoPort : chorusPort,
+            let client = try TcpClient(host: "127.0.0.1", port: wireProtocol == .echo ? echoPort : chorusPort,
                                         schema: tagged.schema, protocol: wireProtocol, window: window)
             for sequence in 0..<perClient {
                 if wireProtocol == .chorus, let breakEvery, sequence % breakEvery == breakEvery - 1 {
                     client.breakConnection()
                 }
-                try! client.send(tagged.sample(UInt64(index * 10_000 + sequence)))
+                try client.send(tagged.sample(UInt64(index * 10_000 + sequence)))
             }
-            try! client.wait()
+            try client.wait()
             client.close()
         }
         let sent = Set((0..<clients).flatMap { index in (0..<perClient).map { UInt64(index * 10_000 + $0) } })

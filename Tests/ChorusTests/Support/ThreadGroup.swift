@@ -1,27 +1,46 @@
+import ChorusCore
 import Dispatch
 import Foundation
-@testable import Chorus
+import Testing
 
 /// Dedicated threads for tests that need real blocking producers or consumers (the cooperative
 /// pool must never be blocked), joined with a bound so a hang fails the test instead of CI.
+/// A thread that throws does not stop the test process: its error is recorded as an issue of
+/// the test when the group is joined.
 final class ThreadGroup: Sendable {
     private let group = DispatchGroup()
+    private let errors = Locked<[String]>([])
 
     /// Starts `count` threads running `body(index)`.
-    init(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    init(_ count: Int, _ body: @escaping @Sendable (Int) throws -> Void) {
         for index in 0..<count {
             group.enter()
-            let thread = Thread { [group] in
-                body(index)
-                group.leave()
+            let thread = Thread { [group, errors] in
+                defer { group.leave() }
+                do {
+                    try body(index)
+                } catch {
+                    errors.withLock { $0.append("thread \(index): \(error)") }
+                }
             }
             thread.start()
         }
     }
 
-    /// Waits for every thread; false if they are still running after `seconds`.
-    func join(seconds: Double = 60) -> Bool {
+    /// Whether every thread has finished, waiting at most `seconds`; records nothing.
+    func hasFinished(waiting seconds: Double) -> Bool {
         group.wait(timeout: .now() + seconds) == .success
+    }
+
+    /// Waits for every thread; records an issue for each error a thread threw and for threads
+    /// still running after `seconds`. True when all finished without an error.
+    @discardableResult
+    func join(seconds: Double = 60, sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
+        let finished = hasFinished(waiting: seconds)
+        if !finished { Issue.record("threads still running after \(seconds) s", sourceLocation: sourceLocation) }
+        let errors = errors.withLock { $0 }
+        for error in errors { Issue.record("\(error)", sourceLocation: sourceLocation) }
+        return finished && errors.isEmpty
     }
 }
 
@@ -44,20 +63,4 @@ func eventually(seconds: Double = 30, _ condition: () -> Bool) async -> Bool {
         try? await Task.sleep(for: .milliseconds(1))
     }
     return condition()
-}
-
-/// A value shared by test threads, behind a lock. A class, so closures share one reference.
-/// The lock is Chorus's pthread-based `Monitor`: ThreadSanitizer intercepts pthreads, while it
-/// cannot see the futex inside `Synchronization.Mutex` and would report false races.
-final class Locked<Value>: @unchecked Sendable {
-    private let monitor = Monitor()
-    private var value: Value  // guarded by `monitor`
-
-    init(_ value: Value) {
-        self.value = value
-    }
-
-    func withLock<R>(_ body: (inout Value) -> R) -> R {
-        monitor.withLock { body(&value) }
-    }
 }

@@ -1,5 +1,5 @@
 /// Evochi v1, the coordinator protocol of the `evochi` ES framework, written from the field
-/// tables of specs/evochi-v1.md (§2–3) so that the unchanged PyPI `evochi` 0.1.4 worker can
+/// tables of Schemas/evochi-v1.md (§2–3) so that the unchanged PyPI `evochi` 0.1.4 worker can
 /// join a Chorus coordinator. Regenerate the Swift code with `make protos`.
 
 // DO NOT EDIT.

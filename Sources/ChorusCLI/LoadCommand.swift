@@ -1,0 +1,88 @@
+import ArgumentParser
+import Chorus
+import ChorusCore
+import Foundation
+
+/// `chorus load`: a load generator for any echo v1 or Chorus v2 server (id-echo's too).
+struct LoadCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load",
+        abstract: "Stream generated samples to a server over K connections and report the rate.",
+        discussion: "The bytes follow a fixed pattern with a per-sample id, so a receiver can check them (see LoadPattern)."
+    )
+
+    @Option(help: "Server address.") var host = "127.0.0.1"
+    @Option(help: "Server port.") var port: Int
+    @Option(help: "The sample schema file (must match the server's).") var schema: String
+    @Option(name: .customLong("protocol"), help: "echo (id-echo wire v1) or chorus (wire v2).")
+    var wireProtocol: String = "chorus"
+    @Option(help: "Parallel connections, one thread each.") var connections = 1
+    @Option(help: "Number of the first connection (ids are connection << 40 | sequence), so several load processes can feed one server with distinct ids.")
+    var firstConnection = 0
+    @Option(help: "Stop after this many seconds (default 10 unless --count is given).") var seconds: Double?
+    @Option(help: "Samples to send on each connection.") var count: Int?
+    @Option(help: "Unacked samples allowed per connection (default: what fits in 16 MiB, at most 1024).")
+    var window: Int?
+    @Option(help: "A file with the v2 shared secret.") var secretFile: String?
+
+    func validate() throws {
+        guard WireProtocol(rawValue: wireProtocol) != nil else { throw ValidationError("--protocol is echo or chorus") }
+        guard connections >= 1 else { throw ValidationError("--connections must be at least 1") }
+        guard firstConnection >= 0, firstConnection + connections <= 1 << 24 else {
+            throw ValidationError("connection numbers must stay within 0..<2^24")
+        }
+        if let count, count < 1 { throw ValidationError("--count must be at least 1") }
+    }
+
+    func run() throws {
+        let schema = try loadSchema(schema)
+        let wireProtocol = WireProtocol(rawValue: self.wireProtocol)!
+        let secret = try loadSecret(secretFile)
+        let duration = seconds ?? (count == nil ? 10 : .infinity)
+        let deadline = Date().addingTimeInterval(duration)
+        let blockSize = max(1, min(64, 64 * 1024 / schema.sampleSize, count ?? .max))
+        let tally = Tally()
+        let group = DispatchGroup()
+        let start = ContinuousClock.now
+        for connection in firstConnection..<firstConnection + connections {
+            group.enter()
+            Thread { [host, port, window, count, tally] in
+                defer { group.leave() }
+                do {
+                    let client = try TcpClient(host: host, port: port, schema: schema, protocol: wireProtocol,
+                                               window: window, secret: secret)
+                    var pattern = LoadPattern(schema: schema, blockSize: blockSize)
+                    var sequence: UInt64 = 0
+                    let limit = UInt64(count ?? .max)
+                    while sequence < limit && Date() < deadline {
+                        let samples = Int(min(UInt64(blockSize), limit - sequence))
+                        pattern.number(connection: connection, from: sequence)
+                        try pattern.block.withUnsafeBytes {
+                            try client.send(packed: UnsafeRawBufferPointer(rebasing: $0[..<(samples * schema.sampleSize)]))
+                        }
+                        sequence += UInt64(samples)
+                    }
+                    try client.wait()
+                    client.close()
+                    tally.sent.withLock { $0 += sequence }
+                } catch {
+                    tally.failures.withLock { $0.append("connection \(connection): \(error)") }
+                }
+            }.start()
+        }
+        group.wait()
+        let elapsed = (ContinuousClock.now - start).seconds
+        let total = tally.sent.withLock { $0 }
+        let errors = tally.failures.withLock { $0 }
+        say(String(format: "sent %d samples (%d B each) on %d %@ connections in %.2f s: %.0f samples/s, %.1f MB/s",
+                   total, schema.sampleSize, connections, wireProtocol.rawValue, elapsed,
+                   Double(total) / elapsed, Double(total) * Double(schema.sampleSize) / elapsed / 1e6))
+        if !errors.isEmpty { throw CommandFailure(errors.joined(separator: "\n")) }
+    }
+}
+
+/// What the connection threads of `chorus load` report, shared by reference.
+private final class Tally: Sendable {
+    let sent = Locked<UInt64>(0)
+    let failures = Locked<[String]>([])
+}

@@ -1,0 +1,126 @@
+import ArgumentParser
+import Chorus
+import Foundation
+
+/// `chorus serve`: a learner endpoint that takes samples over TCP and consumes the batches.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Accept rollout workers over TCP (echo v1 and/or Chorus v2) and consume their batches.",
+        discussion: """
+            Prints batches/s and samples/s once a second. Stops on SIGINT or SIGTERM, or after \
+            --seconds or --batches; complete batches are consumed before it exits.
+            """
+    )
+
+    @Option(help: "The sample schema file.") var schema: String
+    @Option(help: "Samples per batch.") var batchSize: Int
+    @Option(help: "Buffers in the ring (at least 2).") var numBuffers = 3
+    @Option(help: "Port for id-echo's wire v1 (0 picks one; the chosen port is printed).") var echoPort: Int?
+    @Option(help: "Port for Chorus wire v2 (0 picks one).") var port: Int?
+    @Option(help: "Address to listen on. Anything but loopback exposes the echo listener, which has no authentication.")
+    var bind = "127.0.0.1"
+    @Option(help: "A file holding the shared secret v2 clients must prove (HMAC-SHA256).") var secretFile: String?
+    @Option(help: "I/O threads.") var ioThreads = 1
+    @Option(help: "Stop after this many seconds.") var seconds: Double?
+    @Option(help: "Stop after this many batches.") var batches: Int?
+    @Option(help: "Append every batch to this file: each leaf's bytes in flatten order (batchSize × leaf bytes).")
+    var record: String?
+    @Option(help: "Seconds between progress lines.") var progressInterval = 1.0
+    @Flag(help: "Print no progress lines.") var quiet = false
+
+    func validate() throws {
+        guard echoPort != nil || port != nil else { throw ValidationError("give --echo-port, --port, or both") }
+        guard progressInterval > 0 else { throw ValidationError("--progress-interval must be positive") }
+        if secretFile != nil && port == nil { throw ValidationError("--secret-file needs --port (echo v1 has no authentication)") }
+    }
+
+    func run() throws {
+        StopSignals.blockInEveryThread()
+        let schema = try loadSchema(schema)
+        let server = try Server(schema: schema, batchSize: batchSize, numBuffers: numBuffers)
+        var listeners: [ListenerConfiguration] = []
+        if let echoPort { listeners.append(.echo(host: bind, port: echoPort)) }
+        if let port { listeners.append(.chorus(host: bind, port: port, secret: try loadSecret(secretFile))) }
+        var options = TransportOptions()
+        options.ioThreads = ioThreads
+        for listener in try server.listen(listeners, options: options) {
+            say("listening: \(listener)")
+        }
+        StopSignals.onSignal { server.shutdown() }
+        if let seconds {
+            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { server.shutdown() }
+        }
+        let reporter = quiet ? nil : ProgressReporter(server: server, interval: progressInterval)
+        let recorder = try record.map { try BatchRecorder(path: $0) }
+        var consumed = 0
+        let start = ContinuousClock.now
+        for batch in server.batches() {
+            try recorder?.append(batch)
+            consumed += 1
+            if let batches, consumed >= batches { server.shutdown() }
+        }
+        reporter?.stop()
+        let elapsed = (ContinuousClock.now - start).seconds
+        let metrics = server.metrics
+        say(String(format: "done: %d batches, %d samples in %.2f s; connections %d, refused %d, truncated %d, "
+                   + "read straight into the ring %d",
+                   consumed, consumed * batchSize, elapsed, metrics.transport.connectionsAccepted,
+                   metrics.transport.refusals.values.reduce(0, +), metrics.transport.samplesTruncated,
+                   metrics.transport.samplesReadDirectly))
+        if let reason = metrics.transport.lastInternalError {
+            say("connections closed on an internal error: \(metrics.transport.internalErrors); last: \(reason)")
+        }
+    }
+}
+
+/// Prints the server's rates every `interval` seconds from its metrics, on its own thread.
+/// Batches/s counts what the learner loop took; samples/s what producers committed.
+final class ProgressReporter {
+    private let thread: Thread
+
+    init(server: Server, interval: Double) {
+        thread = Thread {
+            var last = server.metrics
+            var lastTime = ContinuousClock.now
+            while !Thread.current.isCancelled {
+                Thread.sleep(forTimeInterval: interval)
+                let now = ContinuousClock.now
+                let metrics = server.metrics
+                let interval = (now - lastTime).seconds
+                let samples = Double(metrics.ring.samplesCommitted - last.ring.samplesCommitted) / interval
+                let batches = Double(metrics.ring.batchesDelivered - last.ring.batchesDelivered) / interval
+                let bytes = Double(metrics.transport.bytesReceived - last.transport.bytesReceived) / interval
+                say(String(format: "%8.0f batches/s  %10.0f samples/s  %8.1f MB/s  connections %d  total %d batches",
+                           batches, samples, bytes / 1e6, metrics.transport.connectionsActive,
+                           metrics.ring.batchesDelivered))
+                last = metrics
+                lastTime = now
+            }
+        }
+        thread.start()
+    }
+
+    func stop() {
+        thread.cancel()
+    }
+}
+
+/// Appends batches to a file, leaf after leaf, for tests and debugging.
+final class BatchRecorder {
+    private let handle: FileHandle
+
+    init(path: String) throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil),
+              let handle = FileHandle(forWritingAtPath: path) else {
+            throw CommandFailure("cannot write \(path)")
+        }
+        self.handle = handle
+    }
+
+    func append(_ batch: Batch) throws {
+        for index in batch.schema.leaves.indices {
+            try batch.withUnsafeBytes(leaf: index) { handle.write(Data($0)) }
+        }
+    }
+}

@@ -1,0 +1,338 @@
+import ChorusCore
+import Crypto
+
+/// Streams samples to a Chorus server (or any id-echo v1 server) over TCP.
+///
+/// ```swift
+/// let client = try TcpClient(host: "127.0.0.1", port: 50051, schema: schema, protocol: .chorus)
+/// try client.send(sample)          // blocks only while `window` samples are unacked
+/// try client.wait()                // every sample sent so far is in the server's ring
+/// client.close()
+/// ```
+///
+/// At most `window` samples are in flight unacked. v1 sends straight from the caller's memory.
+/// v2 keeps a copy of each unacked sample, and when the connection breaks it reconnects,
+/// learns from the server where the session stands and sends the rest again: while the server
+/// process lives, every sample lands in its ring exactly once. Use one client from one thread.
+public final class TcpClient {
+    public let schema: Schema
+    public let wireProtocol: WireProtocol
+    /// The most samples unacked at once.
+    public let window: Int
+    private let host: String
+    private let port: Int
+    private let secret: [UInt8]?
+    private let options: ClientOptions
+    private var socket: BlockingSocket?
+    private var ackBytes = [UInt8](repeating: 0, count: 4096)
+    /// Bytes of a v2 ack received so far (acks may arrive split).
+    private var partialAck: [UInt8] = []
+
+    /// The sequence number of the next new sample (v1 counts samples the same way).
+    private var nextSequence: UInt64 = 0
+    /// Every sample below this is acked.
+    private var ackedBelow: UInt64 = 0
+    private let sessionID = SessionID.random()
+    private var retained: RetainedSamples?
+
+    /// Samples sent and not yet acked.
+    public var unacked: Int { Int(nextSequence - ackedBelow) }
+
+    /// Connects and completes the handshake. `window` defaults to as many samples as fit in
+    /// 16 MiB (at most 1,024); `secret` is for v2 servers that require authentication.
+    public init(host: String, port: Int, schema: Schema, protocol wireProtocol: WireProtocol = .chorus,
+                window: Int? = nil, secret: [UInt8]? = nil, options: ClientOptions = ClientOptions())
+        throws(ClientError)
+    {
+        self.host = host
+        self.port = port
+        self.schema = schema
+        self.wireProtocol = wireProtocol
+        self.window = max(1, window ?? min(1024, max(1, 16 * 1024 * 1024 / schema.sampleSize)))
+        self.secret = secret
+        self.options = options
+        if wireProtocol == .chorus { retained = RetainedSamples(capacity: self.window, sampleSize: schema.sampleSize) }
+        try connect()
+    }
+
+    deinit {
+        socket?.close()
+    }
+
+    // MARK: Sending
+
+    /// Sends one sample.
+    public func send(_ sample: Sample) throws(ClientError) {
+        guard sample.schema == schema else { throw .schemaMismatch(expected: schema, given: sample.schema) }
+        try sample.withUnsafeBytes { (bytes) throws(ClientError) in try send(packed: bytes) }
+    }
+
+    /// Sends many samples, gathering them into as few system calls as the window allows.
+    public func send(contentsOf samples: [Sample]) throws(ClientError) {
+        for sample in samples where sample.schema != schema {
+            throw .schemaMismatch(expected: schema, given: sample.schema)
+        }
+        var start = 0
+        while start < samples.count {
+            try waitForWindowSpace()
+            let count = min(samples.count - start, window - unacked, 64)
+            try sendGathered(samples[start..<start + count])
+            start += count
+        }
+    }
+
+    /// Sends packed samples: each `schema.sampleSize` bytes, leaves in flatten order.
+    public func send(packed bytes: UnsafeRawBufferPointer) throws(ClientError) {
+        let sampleSize = schema.sampleSize
+        let total = bytes.count / sampleSize
+        guard total > 0, total * sampleSize == bytes.count else {
+            throw .wrongSampleSize(sampleSize: sampleSize, given: bytes.count)
+        }
+        var sent = 0
+        while sent < total {
+            try waitForWindowSpace()
+            let count = min(total - sent, window - unacked)
+            try transmitPieces([UnsafeRawBufferPointer(rebasing: bytes[sent * sampleSize..<(sent + count) * sampleSize])])
+            sent += count
+        }
+    }
+
+    /// Blocks until every sample sent so far is acked (for v2 and Chorus servers: committed to
+    /// the ring).
+    public func wait() throws(ClientError) {
+        while unacked > 0 { try readAcks(blocking: true) }
+    }
+
+    /// Closes the connection. Samples not yet acked may be lost; call `wait()` first to be sure.
+    public func close() {
+        socket?.close()
+        socket = nil
+    }
+
+    /// Breaks the connection as a network fault would (tests of resume use this).
+    func breakConnection() {
+        socket?.shutdownBoth()
+    }
+
+    /// Sends `count` samples gathered from separate `Sample`s, without copying them for v1:
+    /// each level of the recursion lends one sample's bytes.
+    private func sendGathered(_ samples: ArraySlice<Sample>, lent: [UnsafeRawBufferPointer] = []) throws(ClientError) {
+        guard let first = samples.first else {
+            return try transmitPieces(lent)
+        }
+        try first.withUnsafeBytes { (bytes) throws(ClientError) in
+            try sendGathered(samples.dropFirst(), lent: lent + [bytes])
+        }
+    }
+
+    /// Sends samples that fit in the window; v2 retains them first, then sends the copies.
+    private func transmitPieces(_ pieces: [UnsafeRawBufferPointer]) throws(ClientError) {
+        let count = pieces.reduce(0) { $0 + $1.count } / schema.sampleSize
+        let first = nextSequence
+        if retained != nil {
+            var offset = first
+            for piece in pieces {
+                retained!.store(piece, first: offset)
+                offset += UInt64(piece.count / schema.sampleSize)
+            }
+        }
+        nextSequence += UInt64(count)
+        do {
+            if let retained {
+                try retained.withSamples(first: first, count: count) { (copies) throws(BlockingSocket.Failure) in
+                    try liveSocket().send(copies)
+                }
+            } else {
+                try liveSocket().send(pieces)
+            }
+        } catch {
+            try recover(from: error)
+        }
+        if unacked > window / 2 { try readAcks(blocking: false) }
+    }
+
+    // MARK: Acks
+
+    /// Reads acks until at least one more sample fits in the window.
+    private func waitForWindowSpace() throws(ClientError) {
+        while unacked >= window { try readAcks(blocking: true) }
+    }
+
+    /// Reads the acks that are waiting (or, when `blocking`, at least one byte of them).
+    private func readAcks(blocking: Bool) throws(ClientError) {
+        let count: Int?
+        do throws(BlockingSocket.Failure) {
+            let socket = try liveSocket()
+            count = try ackBytes.withMutableBytes { (buffer) throws(BlockingSocket.Failure) -> Int? in
+                blocking ? try socket.receive(into: buffer, timeout: options.ackTimeout)
+                         : try socket.receiveAvailable(into: buffer)
+            }
+        } catch .timedOut {
+            throw .timedOut(unacked: unacked)
+        } catch {
+            return try recover(from: error)
+        }
+        if let count { try consumeAcks(ackBytes[..<count]) }
+    }
+
+    private func consumeAcks(_ bytes: ArraySlice<UInt8>) throws(ClientError) {
+        switch wireProtocol {
+        case .echo:
+            guard bytes.allSatisfy({ $0 == EchoWire.ack }) else {
+                throw .protocolViolation("an echo ack byte other than 0x01")
+            }
+            guard UInt64(bytes.count) <= nextSequence - ackedBelow else {
+                throw .protocolViolation("more acks than samples sent")
+            }
+            ackedBelow += UInt64(bytes.count)
+        case .chorus:
+            partialAck += bytes
+            while partialAck.count >= 8 {
+                var reader = WireReader(partialAck[..<8])
+                let acked = reader.read(UInt64.self)!
+                partialAck.removeFirst(8)
+                guard acked >= ackedBelow, acked <= nextSequence else {
+                    throw .protocolViolation("ack \(acked) outside \(ackedBelow)…\(nextSequence)")
+                }
+                ackedBelow = acked
+            }
+        }
+    }
+
+    // MARK: Connecting and resuming
+
+    private func liveSocket() throws(BlockingSocket.Failure) -> BlockingSocket {
+        guard let socket else { throw .closed }
+        return socket
+    }
+
+    /// After a socket failure: v2 reconnects, resumes and resends; v1 reports the loss.
+    private func recover(from failure: BlockingSocket.Failure) throws(ClientError) {
+        guard socket != nil else { throw .closed }
+        let reason = failure == .closed ? "closed by the peer" : "\(failure)"
+        guard wireProtocol == .chorus else {
+            close()
+            throw .connectionLost(reason, unacked: unacked)
+        }
+        var delay = options.reconnectDelay
+        for _ in 0..<options.reconnectAttempts {
+            socket?.close()
+            do {
+                try connect()
+                try resend()
+                return
+            } catch .refused(let status, let why) {
+                throw .refused(status: status, reason: why)
+            } catch {
+                sleep(for: delay)
+                delay = min(delay * 2, .seconds(1))
+            }
+        }
+        close()
+        throw .connectionLost("\(reason); \(options.reconnectAttempts) reconnects failed", unacked: unacked)
+    }
+
+    /// Sends the retained samples the server has not committed (after a resume).
+    private func resend() throws(ClientError) {
+        guard let retained, unacked > 0 else { return }
+        do {
+            try retained.withSamples(first: ackedBelow, count: unacked) { (copies) throws(BlockingSocket.Failure) in
+                try liveSocket().send(copies)
+            }
+        } catch {
+            throw .connectionLost("\(error) while resending", unacked: unacked)
+        }
+    }
+
+    private func connect() throws(ClientError) {
+        let socket: BlockingSocket
+        do {
+            socket = try BlockingSocket.connect(host: host, port: port, timeout: options.connectTimeout)
+        } catch .unresolved(let error) {
+            throw .unresolvedHost(host, reason: error.reason)
+        } catch {
+            throw .connectFailed("\(host):\(port): \(error)")
+        }
+        self.socket = socket
+        partialAck = []
+        switch wireProtocol {
+        case .echo: try echoHandshake(socket)
+        case .chorus: try chorusHandshake(socket)
+        }
+    }
+
+    private func echoHandshake(_ socket: BlockingSocket) throws(ClientError) {
+        let records = try readMessage(from: socket, EchoWire.decodeHandshake)
+        if let reason = EchoWire.mismatchReason(server: records, client: schema) {
+            close()
+            throw .refused(status: nil, reason: reason)
+        }
+    }
+
+    private func chorusHandshake(_ socket: BlockingSocket) throws(ClientError) {
+        let hello = try readMessage(from: socket, ChorusWire.ServerHello.decode)
+        var mac = [UInt8](repeating: 0, count: 32)
+        if hello.authenticationRequired {
+            guard let secret else {
+                close()
+                throw .refused(status: ChorusWire.Status.authenticationFailed.rawValue,
+                               reason: "the server requires a secret and none was given")
+            }
+            mac = Array(HMAC<SHA256>.authenticationCode(for: hello.nonce + sessionID.bytes, using: SymmetricKey(data: secret)))
+        }
+        let clientHello = ChorusWire.ClientHello(sessionID: sessionID, lowestUnacked: ackedBelow, mac: mac,
+                                                 schemaText: Array(schema.canonicalJSON.utf8))
+        do {
+            try clientHello.encoded().withBytes { (bytes) throws(BlockingSocket.Failure) in try socket.send([bytes]) }
+        } catch {
+            throw .connectFailed("sending the hello: \(error)")
+        }
+        let verdict = try readMessage(from: socket, ChorusWire.Verdict.decode)
+        guard verdict.status == .accepted else {
+            close()
+            throw .refused(status: verdict.status.rawValue, reason: verdict.reason)
+        }
+        guard verdict.nextSequence >= ackedBelow, verdict.nextSequence <= nextSequence else {
+            close()
+            throw .protocolViolation("resume at \(verdict.nextSequence), but unacked samples are \(ackedBelow)…\(nextSequence)")
+        }
+        ackedBelow = verdict.nextSequence
+    }
+
+    /// Reads until `decode` has a whole message, within the connect timeout. Handshake messages
+    /// are small and nothing follows them until the client speaks, so nothing is over-read.
+    private func readMessage<Message>(
+        from socket: BlockingSocket, _ decode: (ArraySlice<UInt8>) -> WireDecoding<Message>
+    ) throws(ClientError) -> Message {
+        var received: [UInt8] = []
+        let deadline = ContinuousClock.now + options.connectTimeout
+        while true {
+            switch decode(received[...]) {
+            case .complete(let message, _): return message
+            case .malformed(let reason):
+                close()
+                throw .protocolViolation(reason)
+            case .incomplete: break
+            }
+            do {
+                let count = try ackBytes.withMutableBytes { (buffer) throws(BlockingSocket.Failure) -> Int in
+                    try socket.receive(into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<1]),
+                                       timeout: max(deadline - .now, .zero))
+                }
+                received += ackBytes[..<count]
+            } catch {
+                throw .connectFailed("during the handshake: \(error)")
+            }
+        }
+    }
+}
+
+private func sleep(for duration: Duration) {
+    let (seconds, attoseconds) = duration.components
+    var time = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+    nanosleep(&time, nil)
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
