@@ -23,7 +23,7 @@ ALLOWED = {
     "Chorus": {"ChorusCore", "ChorusClient", "CLibURing"},
     "ChorusES": {"ChorusCore"},
     "ChorusEvochi": {"ChorusCore", "ChorusES"},
-    "ChorusCLI": {"ChorusCore", "ChorusClient", "Chorus", "ChorusES", "ChorusEvochi"},
+    "ChorusCLI": {"ChorusCore", "ChorusClient", "Chorus", "CLibURing", "ChorusES", "ChorusEvochi"},
 }
 # Only these layers may reach gRPC or NIO.
 NETWORK_FRAMEWORKS = re.compile(r"^(GRPC|NIO|SwiftProtobuf)")
