@@ -92,12 +92,6 @@ extension TransportLoop {
         return committed
     }
 
-    /// A direct read came up short: the kernel handed over less than it reported waiting (or a
-    /// test limited the read). The whole samples read stay in their slots; the partial one moves
-    /// to the receive buffer, where ordinary receives complete it; the rest of the reservation
-    /// is given back to the ring. Only if a later reservation prevents that are the missing
-    /// bytes awaited (bounded by the handshake timeout); a peer that never sends them has the
-    /// unfilled samples zeroed, counted as voided, and its connection closed.
     /// How a short direct read ended.
     enum ShortRead {
         /// The whole samples were kept, the partial one staged, the rest given back.
@@ -108,6 +102,12 @@ extension TransportLoop {
         case voided
     }
 
+    /// A direct read came up short: the kernel handed over less than it reported waiting (or a
+    /// test limited the read). The whole samples read stay in their slots; the partial one moves
+    /// to the receive buffer, where ordinary receives complete it; the rest of the reservation
+    /// is given back to the ring. Only if a later reservation prevents that are the missing
+    /// bytes awaited (bounded by the handshake timeout); a peer that never sends them has the
+    /// unfilled samples zeroed, counted as voided, and its connection closed.
     private func completeShortRead(_ connection: Connection, read: Int, slots: [UnsafeMutableRawBufferPointer],
                                    reservation: inout Reservation) -> ShortRead {
         counters.shortDirectReads.add(1, ordering: .relaxed)
@@ -117,10 +117,13 @@ extension TransportLoop {
         missing.removeFirstBytes(read)
         var partial = slots
         partial.removeFirstBytes(whole * sampleSize)
-        let tail = partial.reduce(into: [UInt8]()) { bytes, piece in bytes += piece.prefix(read - whole * sampleSize - bytes.count) }
+        let tailCount = read - whole * sampleSize
+        var tail: [UInt8] = []
+        for piece in partial where tail.count < tailCount { tail += piece.prefix(tailCount - tail.count) }
         if ring.shrink(&reservation, to: whole) {
             tail.withUnsafeBytes { connection.buffer.freeSpace().copyMemory(from: $0) }
             connection.buffer.didReceive(tail.count)
+            counters.bytes.add(UInt64(tail.count), ordering: .relaxed)
             return .fellBack
         }
         guard Socket.readFully(connection.fd, into: missing, within: options.handshakeTimeout) else {
@@ -130,7 +133,6 @@ extension TransportLoop {
         }
         return .completed
     }
-
 
     private func stall(_ connection: Connection) {
         connection.receive = .stalled(peerClosed: connection.receive == .peerClosed)
