@@ -99,8 +99,11 @@ asan: deps
 ## collect under .build-fuzz/corpus. The targets are SwiftPM executables on ChorusCore alone;
 ## built this way libFuzzer supplies their `main` (a plain build replays files instead).
 FUZZ_SECONDS ?= 600
+## The coverage kinds are named explicitly: with `--sanitize=fuzzer` alone, SwiftPM 6.3.1 builds
+## here came out with no coverage counters at all (libFuzzer: "Is the code instrumented for
+## coverage?"), and a fuzzer without coverage is blind.
 FUZZ_BUILD   := $(SWIFT) build -c release --scratch-path .build-fuzz --sanitize=fuzzer --sanitize=address \
-	-Xswiftc -DCHORUS_LIBFUZZER
+	-Xswiftc -DCHORUS_LIBFUZZER -Xswiftc -sanitize-coverage=edge,trace-cmp,inline-8bit-counters,pc-table
 FUZZ_BIN     := .build-fuzz/release
 fuzz:
 	@mkdir -p .build-fuzz/corpus/schema .build-fuzz/corpus/hello .build-fuzz/corpus/framer
