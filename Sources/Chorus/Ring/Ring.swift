@@ -45,9 +45,8 @@ final class Ring: @unchecked Sendable {
     /// sample) never take it.
     ///
     /// Lock order: the innermost lock of the server. Taken while holding a v2 session's lock
-    /// (a commit that completes a batch) and the server's transport lock (adding a space
-    /// listener); nothing is taken while holding it. Space listeners run under it and only
-    /// write an eventfd.
+    /// (a commit that completes a batch); nothing is taken while holding it. Space listeners
+    /// run under it and only write an eventfd.
     private let monitor = ConditionLock<Condition>()
     private let producerWaitCount = Atomic<UInt64>(0)
     // Guarded by `monitor`:

@@ -23,8 +23,9 @@ public final class Server: Sendable {
     public let batchSize: Int
     public let numBuffers: Int
     let ring: Ring
-    /// Lock order: outermost; starting a transport under it registers a space listener with
-    /// the ring (the ring's lock).
+    /// Lock order: outermost. Held while a transport starts (no other lock is taken then: the
+    /// loops register with the ring from their own threads) and while its counters are read
+    /// (their leaf locks).
     private let transport = Locked<TransportState>(.notListening)
 
     private enum TransportState {
