@@ -5,9 +5,9 @@ import Glibc
 
 /// A client's TCP socket: blocking calls with optional timeouts (through `poll`), sends that
 /// gather many buffers in one system call and never raise SIGPIPE.
-final class BlockingSocket {
+package final class BlockingSocket {
     /// Why a socket call failed.
-    enum Failure: Error, Equatable, CustomStringConvertible {
+    package enum Failure: Error, Equatable, CustomStringConvertible {
         case timedOut
         /// The host name or address could not be resolved.
         case unresolved(AddressError)
@@ -15,7 +15,7 @@ final class BlockingSocket {
         case closed
         case system(String, errno: Int32)
 
-        var description: String {
+        package var description: String {
             switch self {
             case .timedOut: "timed out"
             case .unresolved(let error): "\(error)"
@@ -123,6 +123,12 @@ final class BlockingSocket {
     }
 
     private func poll(for events: Int16, timeout: Duration) throws(Failure) {
+        try Self.poll(fd, for: events, timeout: timeout)
+    }
+
+    /// Waits until `fd` has one of `events` (POLLIN, POLLOUT), at most `timeout`; retries
+    /// interrupted waits. For any socket, also one this type does not own.
+    package static func poll(_ fd: Int32, for events: Int16, timeout: Duration) throws(Failure) {
         let deadline = ContinuousClock.now + timeout
         while true {
             let left = deadline - .now

@@ -73,10 +73,11 @@ enum Socket {
             if read == 0 { return false }
             if read < 0 {
                 guard errno == EAGAIN || errno == EINTR else { return false }
-                let left = deadline - .now
-                guard left > .zero else { return false }
-                var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                _ = poll(&entry, 1, Int32(clamping: left.components.seconds * 1000 + 1))
+                do {
+                    try BlockingSocket.poll(fd, for: Int16(POLLIN), timeout: deadline - .now)
+                } catch {
+                    return false
+                }
                 continue
             }
             remaining.removeFirstBytes(read)
