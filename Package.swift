@@ -8,6 +8,7 @@ import PackageDescription
 //   Chorus        ring, io_uring transport, server; re-exports the two above
 //   ChorusES      evolution strategies on ChorusCore only
 //   ChorusEvochi  Evochi v1 over gRPC (gRPC and NIO stay in this module and the CLI)
+//   ChorusC       the C ABI over server and client (libChorusC.so), for the Python package
 //   ChorusCLI     the `chorus` command
 let package = Package(
     name: "Chorus",
@@ -18,6 +19,8 @@ let package = Package(
         .library(name: "Chorus", targets: ["Chorus"]),
         .library(name: "ChorusES", targets: ["ChorusES"]),
         .library(name: "ChorusEvochi", targets: ["ChorusEvochi"]),
+        // The C ABI (Sources/CChorus/include/chorus.h) as libChorusC.so, for the Python package.
+        .library(name: "ChorusC", type: .dynamic, targets: ["ChorusC"]),
         .executable(name: "chorus", targets: ["ChorusCLI"]),
     ],
     dependencies: [
@@ -50,6 +53,9 @@ let package = Package(
             ]
         ),
         .target(name: "ChorusES", dependencies: ["ChorusCore"]),
+        // The C ABI: the header (a module map, no sources) and its Swift implementation.
+        .systemLibrary(name: "CChorus"),
+        .target(name: "ChorusC", dependencies: ["CChorus", "Chorus", "ChorusClient", "ChorusCore"]),
         // `Generated/` is protoc output, committed; `make protos` regenerates it.
         .target(
             name: "ChorusEvochi",

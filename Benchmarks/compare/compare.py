@@ -1,17 +1,22 @@
 """Chorus side by side with id-echo 0.2.1, in one run, on this machine.
 
-For each sample size, batch size and connection count, five configurations run in alternation
-(A B C D E, A B C D E, ...), each `--repeats` times:
+For each sample size, batch size and connection count, the configurations run in alternation
+(A B C …, A B C …, ...), each `--repeats` times:
 
-  A  id-echo's server   fed by `chorus load --protocol echo`
-  B  `chorus serve`     fed by `chorus load --protocol echo`   (same load generator as A)
-  C  `chorus serve`     fed by `chorus load --protocol chorus`
-  D  id-echo's server   fed by id-echo's own Python TcpClient (one process per connection)
-  E  `chorus serve`     fed by id-echo's own Python TcpClient
+  A  id-echo's Python server         fed by `chorus load --protocol echo`
+  B  `chorus serve` (Swift learner)   fed by `chorus load --protocol echo`   (same load generator as A)
+  C  `chorus serve`                   fed by `chorus load --protocol chorus`
+  D  id-echo's Python server         fed by id-echo's own Python TcpClient (one process per connection)
+  E  `chorus serve`                   fed by id-echo's own Python TcpClient
+  F  chorus's Python server           fed by `chorus load --protocol echo`   (the Python learner of A)
+  G  `chorus serve`                   fed by chorus's Python TcpClient.send (wire v1)
+  H  `chorus serve`                   fed by chorus's Python TcpClient.send_many (wire v1)
 
-Each learner prints progress lines; the rate is what its learner loop took over a fixed window
-after a warm-up. Server CPU is read from /proc over the same window. The machine's loopback TCP
-limit (one stream, 1 MiB writes) is measured in the same run, and results are shown against it.
+The Python learners (A, D, F) run the same loop: `for s in server.dataset_iter()`, touching one
+element per batch. Python clients (D, E, G, H) have `--window` unacked samples. Each learner
+prints progress lines; the rate is what its learner loop took over a fixed window after a warm-up.
+Server CPU is read from /proc over the same window. The machine's loopback TCP limit (one stream,
+1 MiB writes) is measured in the same run, and results are shown against it.
 
     python compare.py [--quick] [--sizes 20,28224,1048576] [--batch-sizes 32,256]
                       [--connections 1,2,4] [--configs ABCDE] [--repeats 3]
@@ -39,12 +44,18 @@ SCHEMAS = {
     1_048_576: {"x": "uint8[1048576]"},
 }
 CONFIGS = {
-    "A": ("id-echo", "load v1"),
+    "A": ("id-echo py", "load v1"),
     "B": ("chorus", "load v1"),
     "C": ("chorus", "load v2"),
-    "D": ("id-echo", "py client"),
-    "E": ("chorus", "py client"),
+    "D": ("id-echo py", "id-echo client"),
+    "E": ("chorus", "id-echo client"),
+    "F": ("chorus py", "load v1"),
+    "G": ("chorus", "chorus send"),
+    "H": ("chorus", "chorus send_many"),
 }
+PYTHON_FEEDERS = {"id-echo client": "echo", "chorus send": "send", "chorus send_many": "send_many"}
+# Ratios printed when both configurations ran: numerator / denominator.
+RATIOS = ["B/A", "F/A", "F/B", "E/D", "G/E", "H/E", "H/C"]
 
 
 def run_cell(args, schema_file: Path, size: int, batch: int, connections: int, config: str) -> dict:
@@ -54,7 +65,8 @@ def run_cell(args, schema_file: Path, size: int, batch: int, connections: int, c
         server = Child([args.chorus, "serve", "--schema", schema_file, "--batch-size", batch, "--echo-port", 0,
                         "--port", 0, "--progress-interval", interval])
     else:
-        server = Child([sys.executable, HERE / "echo_learner.py", schema_file, batch, interval])
+        package = "echo" if server_kind == "id-echo py" else "chorus"
+        server = Child([sys.executable, HERE / "python_learner.py", package, schema_file, batch, interval])
     feeders = []
     try:
         wire = "chorus" if feeder_kind == "load v2" else "echo"
@@ -65,8 +77,8 @@ def run_cell(args, schema_file: Path, size: int, batch: int, connections: int, c
             feeders.append(Child([args.chorus, "load", "--port", port, "--schema", schema_file, "--protocol", wire,
                                   "--connections", connections, "--seconds", run_for]))
         else:
-            feeders += [Child([sys.executable, HERE / "python_feeder.py", schema_file, port, run_for])
-                        for _ in range(connections)]
+            feeders += [Child([sys.executable, HERE / "python_feeder.py", PYTHON_FEEDERS[feeder_kind], schema_file,
+                               port, run_for, args.window_samples]) for _ in range(connections)]
         time.sleep(max(0, start + args.warmup - time.monotonic()))
         cpu_start = server.cpu_seconds()
         time.sleep(max(0, start + args.warmup + args.window - time.monotonic()))
@@ -115,6 +127,9 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--window", type=float, default=2.0)
+    parser.add_argument("--window-samples", type=int, default=1024, help="unacked samples of the Python clients")
+    parser.add_argument("--chorus-library", default=str(ROOT / ".build" / "release" / "libChorusC.so"),
+                        help="libChorusC.so for chorus's Python package (F, G, H)")
     parser.add_argument("--quick", action="store_true", help="one repeat, 20 B and 28 KB, batch 256, 1 and 4 connections")
     args = parser.parse_args()
     if args.quick:
@@ -123,6 +138,9 @@ def main():
     batches = [int(b) for b in args.batch_sizes.split(",")]
     connection_counts = [int(c) for c in args.connections.split(",")]
     configs = list(args.configs)
+    # The chorus Python package, from the source tree, for the learner and feeder processes.
+    os.environ["CHORUS_LIBRARY"] = args.chorus_library
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "Python" / "src"), os.environ.get("PYTHONPATH")]))
 
     limit = loopback_limit()
     started = datetime.datetime.now(datetime.timezone.utc)
@@ -145,10 +163,10 @@ def main():
     for size in sizes:
         print(f"\n## {size:,} B samples `{json.dumps(SCHEMAS[size])}`\n")
         headers = ["batch", "conns"] + [f"{c}: {CONFIGS[c][0]} ← {CONFIGS[c][1]}" for c in configs]
-        if "A" in configs and "B" in configs:
-            headers += ["B/A", "CPU s/GB A", "CPU s/GB B"]
-        if "D" in configs and "E" in configs:
-            headers += ["E/D"]
+        ratios = [r for r in RATIOS if set(r.split("/")) <= set(configs)]
+        headers += ratios
+        cpu_configs = [c for c in "ABF" if c in configs]
+        headers += [f"CPU s/GB {c}" for c in cpu_configs]
         if "B" in configs:
             headers += ["B / loopback"]
         print("| " + " | ".join(headers) + " |")
@@ -161,13 +179,12 @@ def main():
                     runs = results[(size, batch, connections, config)]
                     medians[config] = statistics.median(r["samples"] for r in runs)
                     cells.append(cell_text(runs, size))
-                if "A" in configs and "B" in configs:
-                    cells.append(f"{medians['B'] / medians['A']:.1f}×" if medians["A"] else "∞ (A stalled)")
-                    for config in "AB":
-                        cpu = [r["cpu_per_gb"] for r in results[(size, batch, connections, config)] if r["cpu_per_gb"]]
-                        cells.append(f"{statistics.median(cpu):.2f}" if cpu else "–")
-                if "D" in configs and "E" in configs:
-                    cells.append(f"{medians['E'] / medians['D']:.1f}×" if medians["D"] else "∞ (D stalled)")
+                for ratio in ratios:
+                    top, bottom = ratio.split("/")
+                    cells.append(f"{medians[top] / medians[bottom]:.2f}×" if medians[bottom] else f"∞ ({bottom} stalled)")
+                for config in cpu_configs:
+                    cpu = [r["cpu_per_gb"] for r in results[(size, batch, connections, config)] if r["cpu_per_gb"]]
+                    cells.append(f"{statistics.median(cpu):.2f}" if cpu else "–")
                 if "B" in configs:
                     cells.append(f"{medians['B'] * size / limit:.0%}")
                 print("| " + " | ".join(cells) + " |")

@@ -103,6 +103,15 @@ public final class TcpClient {
         while unacked > 0 { try readAcks(blocking: true) }
     }
 
+    /// `wait()` that gives up after `timeout` with ``ClientError/timedOut(unacked:)``; the
+    /// samples stay in flight and a later `wait` goes on waiting for them.
+    public func wait(timeout: Duration) throws(ClientError) {
+        let deadline = ContinuousClock.now + timeout
+        while unacked > 0 {
+            try readAcks(blocking: true, timeout: min(options.ackTimeout ?? timeout, max(deadline - .now, .zero)))
+        }
+    }
+
     /// Closes the connection. Samples not yet acked may be lost; call `wait()` first to be sure.
     public func close() {
         socket?.close()
@@ -159,12 +168,12 @@ public final class TcpClient {
     }
 
     /// Reads the acks that are waiting (or, when `blocking`, at least one byte of them).
-    private func readAcks(blocking: Bool) throws(ClientError) {
+    private func readAcks(blocking: Bool, timeout: Duration? = nil) throws(ClientError) {
         let count: Int?
         do throws(BlockingSocket.Failure) {
             let socket = try liveSocket()
             count = try ackBytes.withMutableBytes { (buffer) throws(BlockingSocket.Failure) -> Int? in
-                blocking ? try socket.receive(into: buffer, timeout: options.ackTimeout)
+                blocking ? try socket.receive(into: buffer, timeout: timeout ?? options.ackTimeout)
                          : try socket.receiveAvailable(into: buffer)
             }
         } catch .timedOut {

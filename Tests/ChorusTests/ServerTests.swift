@@ -133,4 +133,51 @@ import Testing
             try Server(schema: huge, batchSize: 1 << 22)
         }
     }
+
+    @Test func nextWithATimeoutTimesOutThenTakesThenFinishes() throws {
+        let server = try Server(schema: Self.schema, batchSize: 2)
+        guard case .timedOut = server.next(timeout: .milliseconds(20)) else {
+            Issue.record("a batch from an empty ring")
+            return
+        }
+        try server.submit(Self.sample(1))
+        try server.submit(Self.sample(2))
+        guard case .batch(let batch) = server.next(timeout: .seconds(10)) else {
+            Issue.record("no batch from a full one")
+            return
+        }
+        #expect(try batch["reward", as: Float.self].toArray() == [-1, -2])
+        server.releaseBatch()
+        #expect(throws: BatchError.released(batch: 0)) { try batch["reward", as: Float.self].toArray() }
+        server.shutdown()
+        guard case .finished = server.next(timeout: .seconds(10)) else {
+            Issue.record("not finished after shutdown")
+            return
+        }
+    }
+
+    /// Every batch of every leaf starts on a 64-byte boundary, even when a batch's bytes are not
+    /// a multiple of 64 (3 × 20 bytes here), so consumers that need aligned memory (XLA through
+    /// DLPack) can use it in place; and the padding never leaks into a neighbour's samples.
+    @Test func everyBatchOfEveryLeafIs64ByteAligned() throws {
+        let schema = try Schema(["obs": .leaf(.float32, 5), "flag": .leaf(.uint8)])
+        let server = try Server(schema: schema, batchSize: 3, numBuffers: 4)
+        for round in 0..<8 {
+            for index in 0..<3 {
+                var sample = Sample(schema: schema)
+                try sample.set("obs", to: [Float](repeating: Float(round * 3 + index), count: 5))
+                try sample.set("flag", to: UInt8(round * 3 + index))
+                try server.submit(sample)
+            }
+            let batch = try #require(server.next())
+            for leaf in schema.leaves.indices {
+                try batch.withUnsafeBytes(leaf: leaf) { bytes in
+                    #expect(Int(bitPattern: bytes.baseAddress) % 64 == 0)
+                }
+            }
+            let expected = (0..<3).map { Float(round * 3 + $0) }
+            #expect(try batch["obs", as: Float.self].toArray() == expected.flatMap { [Float](repeating: $0, count: 5) })
+            #expect(try batch["flag", as: UInt8.self].toArray() == expected.map { UInt8($0) })
+        }
+    }
 }

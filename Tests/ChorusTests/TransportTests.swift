@@ -246,4 +246,20 @@ import Testing
             try TcpClient(host: "127.0.0.1", port: loopback.echoPort, schema: Tagged.small.schema, protocol: .echo)
         }
     }
+
+    /// `wait(timeout:)` gives up while the server holds acks back (its ring is full and nobody
+    /// consumes), keeps the samples in flight, and completes once the learner drains the ring.
+    @Test func waitWithATimeoutGivesUpThenCompletes() throws {
+        let server = try Server(schema: Tagged.small.schema, batchSize: 1, numBuffers: 2)
+        try server.withListening([.chorus(port: 0)]) { bound in
+            let client = try TcpClient(host: "127.0.0.1", port: bound[0].port, schema: Tagged.small.schema, window: 8)
+            for id in 0..<5 as Range<UInt64> { try client.send(Tagged.small.sample(id)) }
+            #expect(throws: ClientError.timedOut(unacked: 3)) { try client.wait(timeout: .milliseconds(300)) }
+            var ids: [UInt64] = []
+            for _ in 0..<5 { ids += try Tagged.small.ids(in: try #require(server.next())) }
+            try client.wait(timeout: .seconds(30))
+            #expect(ids == Array(0..<5))
+            #expect(client.unacked == 0)
+        }
+    }
 }

@@ -15,7 +15,7 @@ import pytest
 from conftest import ROOT
 
 # Bottom to top. A module may depend on (and import) only modules listed before it.
-LAYERS = ["CLibURing", "ChorusCore", "ChorusClient", "Chorus", "ChorusES", "ChorusEvochi", "ChorusCLI"]
+LAYERS = ["CLibURing", "CChorus", "ChorusCore", "ChorusClient", "Chorus", "ChorusES", "ChorusEvochi", "ChorusC", "ChorusCLI"]
 # The project modules each layer may reach, beyond the rule above.
 ALLOWED = {
     "ChorusCore": set(),
@@ -23,6 +23,7 @@ ALLOWED = {
     "Chorus": {"ChorusCore", "ChorusClient", "CLibURing"},
     "ChorusES": {"ChorusCore"},
     "ChorusEvochi": {"ChorusCore", "ChorusES"},
+    "ChorusC": {"ChorusCore", "ChorusClient", "Chorus", "CLibURing", "CChorus"},
     "ChorusCLI": {"ChorusCore", "ChorusClient", "Chorus", "CLibURing", "ChorusES", "ChorusEvochi"},
 }
 # Only these layers may reach gRPC or NIO.

@@ -66,7 +66,7 @@ final class Ring: @unchecked Sendable {
         precondition(batchSize >= 1 && numBuffers >= 2)
         self.batchSize = batchSize
         self.numBuffers = numBuffers
-        storage = RingStorage(schema: schema, capacity: batchSize * numBuffers)
+        storage = RingStorage(schema: schema, batchSize: batchSize, numBuffers: numBuffers)
         counters = PaddedCounters(count: 2 + numBuffers)
     }
 
@@ -216,21 +216,26 @@ final class Ring: @unchecked Sendable {
     /// Releases the held batch and waits for the next complete one; `nil` once shut down and
     /// drained.
     func next() -> UInt64? {
+        guard case .batch(let batch) = next(until: nil) else { return nil }
+        return batch
+    }
+
+    /// Releases the held batch and waits for the next complete one until `deadline` (forever
+    /// when `nil`): `.notReady` when the deadline passed first.
+    func next(until deadline: Deadline?) -> Take {
         monitor.lock()
         defer { monitor.unlock() }
         releaseHeldLocked()
         var counted = false
+        var timedOut = false
         while true {
-            switch takeNextLocked() {
-            case .batch(let batch): return batch
-            case .finished: return nil
-            case .notReady:
-                if !counted {
-                    consumerWaitCount += 1
-                    counted = true
-                }
-                _ = monitor.wait(on: .batchReady, until: nil)
+            let take = takeNextLocked()
+            guard case .notReady = take, !timedOut else { return take }
+            if !counted {
+                consumerWaitCount += 1
+                counted = true
             }
+            timedOut = !monitor.wait(on: .batchReady, until: deadline)
         }
     }
 
@@ -296,7 +301,8 @@ final class Ring: @unchecked Sendable {
         monitor.withLock { heldBatch == batch }
     }
 
-    private enum Take {
+    /// What the consumer found: the batch it now holds, none complete yet, or the end.
+    enum Take {
         case batch(UInt64)
         case notReady
         case finished

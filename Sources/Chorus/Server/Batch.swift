@@ -43,9 +43,17 @@ public struct Batch: Sendable {
     /// (`batchSize × leaf bytes`, C order) for the duration of `body`, for copying it whole: to a
     /// file, a socket, a device. The pointer must not escape `body`.
     public func withUnsafeBytes<R>(leaf index: Int, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try body(try unscopedBytes(leaf: index))
+    }
+
+    /// The bytes of leaf `index` across the batch, without a scope: for the C ABI, whose callers
+    /// (NumPy views) outlive any closure. The memory never moves and lives as long as the server;
+    /// it holds this batch's samples only while the consumer holds the batch (checked here, and
+    /// the caller's to respect afterwards).
+    package func unscopedBytes(leaf index: Int) throws(BatchError) -> UnsafeRawBufferPointer {
         precondition(schema.leaves.indices.contains(index), "leaf \(index) is outside the schema's \(schema.leaves.count)")
         try checkHeld()
-        return try body(ring.storage.bytes(leaf: index, firstSlot: firstSlot, count: batchSize))
+        return ring.storage.bytes(leaf: index, firstSlot: firstSlot, count: batchSize)
     }
 
     /// Throws unless the consumer still holds this batch.

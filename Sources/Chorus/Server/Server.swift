@@ -118,6 +118,16 @@ public final class Server: Sendable {
         ring.next().map { Batch(ring: ring, sequenceNumber: $0) }
     }
 
+    /// Releases the batch held before, then waits at most `timeout` for the next full batch: for
+    /// callers that must stay responsive (a Python learner that handles Ctrl-C between waits).
+    public func next(timeout: Duration) -> NextBatch {
+        switch ring.next(until: Deadline(after: timeout)) {
+        case .batch(let sequenceNumber): .batch(Batch(ring: ring, sequenceNumber: sequenceNumber))
+        case .notReady: .timedOut
+        case .finished: .finished
+        }
+    }
+
     /// Releases the batch held before and returns the next full batch if one is complete now;
     /// `nil` otherwise. Never waits: for a consumer that also produces (an in-process loop that
     /// submits and drains on one thread).
@@ -135,8 +145,14 @@ public final class Server: Sendable {
     /// so producers can refill it at once. Returns `nil` when shut down and drained.
     public func withNextBatch<R, E>(_ body: (Batch) throws(E) -> R) throws(E) -> R? {
         guard let batch = next() else { return nil }
-        defer { ring.releaseHeld() }
+        defer { releaseBatch() }
         return try body(batch)
+    }
+
+    /// Releases the batch the consumer holds, if any, so producers can refill its slots before
+    /// the next `next()`; its views throw ``BatchError/released(batch:)`` from then on.
+    public func releaseBatch() {
+        ring.releaseHeld()
     }
 
     /// The batches as a `Sequence` (blocking) and an `AsyncSequence` (suspending); both end

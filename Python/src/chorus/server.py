@@ -1,0 +1,306 @@
+"""The learner's side: a Server whose batches are zero-copy NumPy views of the Swift ring."""
+
+from __future__ import annotations
+
+import ctypes
+import time
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+import optree
+
+from chorus import _native
+from chorus._errors import ServerClosedError, raise_for
+from chorus.sample_info import SampleInfo
+from chorus.schema import Schema
+
+# Waits are cut into slices this long so Ctrl-C (KeyboardInterrupt) reaches a blocked learner.
+_WAIT_SLICE = 0.1
+_WAIT_SLICE_NS = int(_WAIT_SLICE * 1e9)
+
+
+@dataclass(frozen=True)
+class TcpTransport:
+    """An id-echo wire v1 listener. v1 has no authentication: it binds to ``host``, this machine
+    only by default; pass ``host="0.0.0.0"`` to accept rollout workers on other machines of a
+    network you trust (or use ``ChorusTransport`` with a secret). ``num_threads`` is accepted for
+    id-echo compatibility; the server's ``io_threads`` sets the I/O threads of all transports."""
+
+    port: int = 0
+    num_threads: int = 8
+    host: str = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class ChorusTransport:
+    """A Chorus wire v2 listener: the schema is checked on connect, a ``secret`` (bytes or str)
+    authenticates clients, and a client that reconnects resumes where it was."""
+
+    port: int = 0
+    secret: bytes | str | None = None
+    host: str = "127.0.0.1"
+
+
+class Sample(NamedTuple):
+    """A batch paired with a snapshot of the server's counters."""
+
+    batch: Any
+    info: SampleInfo
+
+
+class _Ring:
+    """Owns the C server. NumPy views of the ring (through their base buffers) and SampleInfos
+    keep this object alive, so the ring outlives them even when the Server is dropped first."""
+
+    def __init__(self, handle: ctypes.c_void_p):
+        self.handle = handle
+
+    def __del__(self):
+        _native.lib.chorus_server_free(self.handle)
+
+
+class Server:
+    """A learner's server: rollout workers send samples over TCP (or ``submit`` them in process),
+    and ``sample()`` hands out each full batch.
+
+    Args:
+        example: an example pytree of numpy arrays (its structure, dtypes and shapes are the
+            contract; values are ignored), or a ``Schema``.
+        batch_size: samples per batch.
+        transport: a ``TcpTransport`` (id-echo's wire), a ``ChorusTransport`` (wire v2), a list
+            of them (all feed the same ring), or None for in-process use with ``submit``.
+        num_buffers: batches the ring holds (at least 2).
+        num_drainers, producer_queue_size: accepted for id-echo compatibility; Chorus has neither
+            drainer threads nor per-connection queues (its I/O threads read into the ring).
+        pin_host_memory: not supported (no CUDA here): True raises RuntimeError, as id-echo does
+            when it cannot page-lock.
+        io_threads: I/O threads serving every transport (one is plenty for most learners).
+
+    Lifetime: ``sample().batch`` leaves are views of the ring, valid until the next ``sample()``.
+    Then they are made read-only (a write raises) and their memory is refilled with newer
+    samples: copy what you keep (``np.copy``, or ``dataset_iter(copy=True)``).
+    """
+
+    def __init__(
+        self,
+        example: Any,
+        batch_size: int,
+        transport: TcpTransport | ChorusTransport | Sequence[TcpTransport | ChorusTransport] | None = None,
+        num_buffers: int = 3,
+        num_drainers: int = 8,
+        producer_queue_size: int = 8,
+        pin_host_memory: bool = False,
+        *,
+        io_threads: int = 1,
+    ):
+        if pin_host_memory:
+            raise RuntimeError("pin_host_memory is not supported: Chorus rings are plain host memory")
+        self.schema = Schema.of(example)
+        self._batch_size = batch_size
+        self._num_buffers = num_buffers
+        if transport is None:
+            self._transports: list = []
+        elif isinstance(transport, (TcpTransport, ChorusTransport)):
+            self._transports = [transport]
+        else:
+            self._transports = list(transport)
+        self._io_threads = io_threads
+        handle = ctypes.c_void_p()
+        raise_for(
+            _native.lib.chorus_server_create(self.schema._handle, batch_size, num_buffers, ctypes.byref(handle)),
+        )
+        self._ring = _Ring(handle)
+        self._handle = handle
+        self._ports: list[int] = []
+        self._started = False
+        self._closed = False
+        self._sequence = ctypes.c_uint64()
+        self._sequence_ref = ctypes.byref(self._sequence)
+        self._next = _native.lib.chorus_server_next
+        # Per ring position (sequence % num_buffers): the leaf arrays viewing that position.
+        self._positions: list[list[np.ndarray] | None] = [None] * num_buffers
+        self._lent: list[np.ndarray] = []
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Starts the transports (binds the ports, accepts connections)."""
+        if self._closed:
+            raise ServerClosedError("the server is closed")
+        if self._started:
+            raise RuntimeError("the server is already started")
+        self._started = True
+        if not self._transports:
+            return
+        listeners = (_native.Listener * len(self._transports))()
+        keep = []
+        for listener, transport in zip(listeners, self._transports):
+            listener.host = transport.host.encode()
+            listener.port = transport.port
+            if isinstance(transport, ChorusTransport):
+                listener.protocol = _native.PROTOCOL_CHORUS
+                secret, length = _native.secret_bytes(transport.secret)
+                keep.append(secret)
+                listener.secret = secret
+                listener.secret_length = length
+            else:
+                listener.protocol = _native.PROTOCOL_ECHO
+        ports = (ctypes.c_uint16 * len(self._transports))()
+        raise_for(_native.lib.chorus_server_listen(self._handle, listeners, len(listeners), self._io_threads, ports))
+        self._ports = list(ports)
+
+    @property
+    def port(self) -> int:
+        """The port of the first transport, valid after ``start()``."""
+        if not self._ports:
+            raise RuntimeError("the server has no bound port: call start() with a transport first")
+        return self._ports[0]
+
+    @property
+    def ports(self) -> list[int]:
+        """The bound port of every transport, in order."""
+        return list(self._ports)
+
+    @property
+    def batch_size(self) -> int:
+        return self._batch_size
+
+    def close(self) -> None:
+        """Stops taking samples; ``sample()`` still returns every complete batch, then None."""
+        if not self._closed:
+            self._closed = True
+            _native.lib.chorus_server_shutdown(self._handle)
+
+    def __del__(self):
+        # A dropped server stops its transports at once; the ring itself lives on while views
+        # of it do (see _Ring).
+        if getattr(self, "_ring", None) is not None:
+            self.close()
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    # ---- the learner -------------------------------------------------------------------------
+
+    def sample(self, timeout: float | None = None) -> Sample | None:
+        """Blocks until a batch is full and returns it; None once closed and drained, or when
+        ``timeout`` (seconds) passes first.
+
+        Each leaf of ``Sample.batch`` is a zero-copy view of the ring, shaped (batch_size,
+        *leaf.shape), valid until the next ``sample()`` call.
+        """
+        self._retire_lent()
+        status = self._next(self._handle, _WAIT_SLICE_NS, self._sequence_ref)
+        if status != _native.OK and not self._wait_for_batch(status, timeout):
+            self._lent = []
+            return None
+        sequence = self._sequence.value
+        arrays = self._positions[sequence % self._num_buffers] or self._view_position(sequence)
+        lent = [array.view() for array in arrays]
+        self._lent = lent
+        return Sample(optree.tree_unflatten(self.schema.treespec, lent), SampleInfo(self._ring))
+
+    def _wait_for_batch(self, status: int, timeout: float | None) -> bool:
+        """Goes on waiting after a first wait of one slice ended with `status`: True once a batch
+        is held, False when finished or past `timeout`."""
+        deadline = None if timeout is None else time.monotonic() + timeout - _WAIT_SLICE
+        while True:
+            if status == _native.OK:
+                return True
+            if status == _native.FINISHED:
+                return False
+            if status != _native.TIMED_OUT:
+                raise_for(status)
+            left = _WAIT_SLICE if deadline is None else min(_WAIT_SLICE, deadline - time.monotonic())
+            if left <= 0:
+                return False
+            status = self._next(self._handle, int(left * 1e9), self._sequence_ref)
+
+    def dataset_iter(self, *, copy: bool = False) -> Generator[Sample, None, None]:
+        """Yields batches as they fill; returns once the server is closed and drained.
+
+        ``copy=True`` yields owned arrays and frees the ring slots at once.
+        """
+        while True:
+            sample = self.sample()
+            if sample is None:
+                return
+            if copy:
+                sample = Sample(batch=optree.tree_map(np.copy, sample.batch), info=sample.info)
+                self.release()
+            yield sample
+
+    def release(self) -> None:
+        """Hands the held batch back to the producers before the next ``sample()``; its views
+        become read-only."""
+        self._retire_lent()
+        _native.lib.chorus_server_release(self._handle)
+
+    def info(self) -> SampleInfo:
+        """The server's counters (also ``Sample.info``)."""
+        return SampleInfo(self._ring)
+
+    def reset_histograms(self) -> None:
+        """id-echo compatibility: Chorus keeps no histograms in ``SampleInfo`` (they stay empty)."""
+
+    def _retire_lent(self) -> None:
+        for array in self._lent:
+            array.setflags(write=False)
+        self._lent = []
+
+    def _view_position(self, sequence: int) -> list[np.ndarray]:
+        """Makes the arrays viewing the ring position of batch ``sequence`` (once per position:
+        the ring never moves)."""
+        data = ctypes.c_void_p()
+        length = ctypes.c_size_t()
+        arrays = []
+        for index, leaf in enumerate(self.schema.leaves):
+            raise_for(
+                _native.lib.chorus_server_leaf_data(
+                    self._handle, sequence, index, ctypes.byref(data), ctypes.byref(length)
+                )
+            )
+            buffer = (ctypes.c_uint8 * length.value).from_address(data.value)
+            buffer._chorus_ring = self._ring  # the ring's memory lives as long as this buffer
+            array = np.frombuffer(buffer, dtype=leaf.dtype).reshape((self._batch_size, *leaf.shape))
+            arrays.append(array)
+        self._positions[sequence % self._num_buffers] = arrays
+        return arrays
+
+    # ---- producing in process ----------------------------------------------------------------
+
+    def submit(self, data: Any, timeout: float | None = None) -> None:
+        """Copies one sample into the ring, waiting while it is full (at most ``timeout`` seconds:
+        TimeoutError). A sample of the wrong structure, dtype or shape raises ValueError naming
+        the leaf and writes nothing."""
+        self._submit(data, stacked=False, timeout=timeout)
+
+    def submit_many(self, data: Any, timeout: float | None = None) -> None:
+        """Copies N samples, given as a pytree of arrays stacked along a new first axis."""
+        self._submit(data, stacked=True, timeout=timeout)
+
+    def _submit(self, data: Any, *, stacked: bool, timeout: float | None) -> None:
+        if self._closed:
+            raise ServerClosedError("the server is closed")
+        pointers, count, keep = self.schema.leaf_pointers(data, stacked=stacked)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        committed = ctypes.c_size_t()
+        done = 0
+        while done < count:
+            wait = _WAIT_SLICE if deadline is None else min(_WAIT_SLICE, max(0.0, deadline - time.monotonic()))
+            status = _native.lib.chorus_server_submit(
+                self._handle, pointers, count - done, int(wait * 1e9), ctypes.byref(committed)
+            )
+            done += committed.value
+            if status == _native.OK:
+                return
+            if status != _native.TIMED_OUT or (deadline is not None and time.monotonic() >= deadline):
+                raise_for(status)
+            for index, leaf in enumerate(self.schema.leaves):
+                pointers[index] += committed.value * leaf.nbytes
+        del keep

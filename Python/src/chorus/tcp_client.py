@@ -1,0 +1,130 @@
+"""The rollout worker's side: a TcpClient over the Swift client (both wires, v2 resume)."""
+
+from __future__ import annotations
+
+import ctypes
+import time
+from typing import Any
+
+from chorus import _native
+from chorus._errors import ConnectionClosedError, raise_for
+from chorus.schema import Schema
+
+_WAIT_SLICE = 0.1
+_PROTOCOLS = {"echo": _native.PROTOCOL_ECHO, "chorus": _native.PROTOCOL_CHORUS}
+
+
+class TcpClient:
+    """Sends pytree samples to a Chorus server, or to any id-echo server.
+
+    Args:
+        host: the server's name or address (IPv4 or IPv6).
+        port: its TCP port.
+        data_sample: an example pytree of numpy arrays (or a ``Schema``): the server's schema
+            must match it (ValueError naming the first differing leaf otherwise).
+        max_inflight_msgs: samples sent and not yet acknowledged before ``send`` blocks.
+        protocol: ``"echo"`` (id-echo's wire v1, the default: works with both servers) or
+            ``"chorus"`` (wire v2: authentication with ``secret``, and after a dropped connection
+            the client reconnects and resends what the server did not commit, so every sample
+            lands exactly once).
+        connect_timeout: seconds for connecting and the handshake.
+
+    ``send`` blocks only while ``max_inflight_msgs`` samples are unacknowledged. Use one client
+    from one thread at a time (calls are serialised).
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        data_sample: Any,
+        max_inflight_msgs: int = 32,
+        *,
+        protocol: str = "echo",
+        secret: bytes | str | None = None,
+        connect_timeout: float = 10.0,
+    ):
+        if protocol not in _PROTOCOLS:
+            raise ValueError(f"protocol must be 'echo' or 'chorus', not {protocol!r}")
+        if max_inflight_msgs < 1:
+            raise ValueError(f"max_inflight_msgs must be at least 1, not {max_inflight_msgs}")
+        self.schema = Schema.of(data_sample)
+        self._peer = f"{host}:{port}"
+        key, length = _native.secret_bytes(secret)
+        handle = ctypes.c_void_p()
+        raise_for(
+            _native.lib.chorus_client_connect(
+                host.encode(),
+                port,
+                self.schema._handle,
+                _PROTOCOLS[protocol],
+                key,
+                length,
+                max_inflight_msgs,
+                _native.timeout_ns(connect_timeout),
+                ctypes.byref(handle),
+            )
+        )
+        self._handle = handle
+        self._closed = False
+
+    def send(self, data: Any) -> None:
+        """Sends one sample.
+
+        Raises:
+            ConnectionClosedError: the client was closed, or the connection broke (and, for
+                protocol "chorus", could not be resumed).
+            ValueError: the sample's structure, a dtype or a shape differs from the schema
+                (the message names the leaf); nothing is sent.
+        """
+        self._send(data, stacked=False)
+
+    def send_many(self, data: Any) -> None:
+        """Sends N samples in one call, from a pytree whose leaves stack them along a new first
+        axis (shape (N, *leaf.shape)), e.g. a rollout's steps."""
+        self._send(data, stacked=True)
+
+    def _send(self, data: Any, *, stacked: bool) -> None:
+        if self._closed:
+            raise ConnectionClosedError(f"TcpClient for {self._peer} is closed")
+        pointers, count, keep = self.schema.leaf_pointers(data, stacked=stacked)
+        if count:
+            raise_for(_native.lib.chorus_client_send(self._handle, pointers, count), closed=ConnectionClosedError,
+                      lost=ConnectionClosedError)
+        del keep
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Blocks until every sample sent so far is acknowledged (by a Chorus server: committed to
+        its ring); TimeoutError after ``timeout`` seconds."""
+        if self._closed:
+            return
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            wait = _WAIT_SLICE if deadline is None else min(_WAIT_SLICE, max(0.0, deadline - time.monotonic()))
+            status = _native.lib.chorus_client_wait(self._handle, int(wait * 1e9))
+            if status == _native.OK:
+                return
+            if status != _native.TIMED_OUT or (deadline is not None and time.monotonic() >= deadline):
+                raise_for(status, closed=ConnectionClosedError, lost=ConnectionClosedError)
+
+    @property
+    def unacked(self) -> int:
+        """Samples sent and not yet acknowledged."""
+        return 0 if self._closed else _native.lib.chorus_client_unacked(self._handle)
+
+    def close(self) -> None:
+        """Closes the connection. Idempotent. Unacknowledged samples may be lost: ``wait()`` first."""
+        if not self._closed:
+            self._closed = True
+            _native.lib.chorus_client_close(self._handle)
+
+    def __enter__(self) -> TcpClient:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def __del__(self):
+        handle = getattr(self, "_handle", None)
+        if handle:
+            _native.lib.chorus_client_free(handle)

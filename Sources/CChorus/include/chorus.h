@@ -1,0 +1,196 @@
+/*
+ * chorus.h — the C ABI of Chorus (libChorusC): a learner's server and a rollout worker's client
+ * for other languages. The Python package `chorus` is built on it.
+ *
+ * Conventions
+ * - Every function that can fail returns a chorus_status (CHORUS_OK is 0). On failure the
+ *   calling thread's chorus_last_error() says why; it stays valid until that thread's next
+ *   failing call.
+ * - Handles are opaque. Each *_free releases one; passing NULL is allowed. A handle may be used
+ *   from several threads (calls on one handle are serialised), except that one thread at a time
+ *   takes batches from a server.
+ * - Samples cross the boundary as leaves in flatten order (the order of the schema's leaves:
+ *   dict keys sorted, list items in order). A "leaf-major" buffer for `n` samples holds leaf i of
+ *   every sample back to back: n × leaf_bytes(i) bytes, C order, like a stacked numpy array.
+ * - Calls that wait take a timeout in nanoseconds (negative: wait without limit) and return
+ *   CHORUS_TIMED_OUT when it passes, so a caller can stay responsive (signals, Ctrl-C).
+ * - Calls that wait do not hold any lock of the caller's runtime (ctypes releases the GIL).
+ */
+#ifndef CHORUS_H
+#define CHORUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The version of this header. chorus_abi_version() returns the library's; a caller must refuse a
+ * library whose major version differs. */
+#define CHORUS_ABI_VERSION 1
+
+typedef enum chorus_status {
+    CHORUS_OK = 0,
+    /* An argument is wrong: a schema text, a size, a null pointer, a protocol name. */
+    CHORUS_INVALID_ARGUMENT = 1,
+    /* The peer's or the server's schema does not match; the message names the leaf. */
+    CHORUS_SCHEMA_MISMATCH = 2,
+    /* The handle was closed or the server shut down. */
+    CHORUS_CLOSED = 3,
+    /* The timeout passed first. */
+    CHORUS_TIMED_OUT = 4,
+    /* A connection could not be made, or broke and could not be resumed. */
+    CHORUS_CONNECTION_FAILED = 5,
+    /* The server refused the client (authentication, server full, shutting down). */
+    CHORUS_REFUSED = 6,
+    /* A host name or address that does not resolve, or a port that cannot be bound. */
+    CHORUS_ADDRESS_ERROR = 7,
+    /* The server shut down and every complete batch has been delivered. */
+    CHORUS_FINISHED = 8,
+    /* Anything else (a system call failed); the message says what. */
+    CHORUS_INTERNAL_ERROR = 9,
+} chorus_status;
+
+typedef enum chorus_protocol {
+    /* id-echo's wire v1: no authentication, no resume; bind it to loopback. */
+    CHORUS_PROTOCOL_ECHO = 1,
+    /* Chorus wire v2: schema check, optional shared secret, resume after reconnect. */
+    CHORUS_PROTOCOL_CHORUS = 2,
+} chorus_protocol;
+
+typedef struct chorus_schema chorus_schema;
+typedef struct chorus_server chorus_server;
+typedef struct chorus_client chorus_client;
+
+/* The library's ABI version (CHORUS_ABI_VERSION it was built with) and release, e.g. "0.14.0". */
+int32_t chorus_abi_version(void);
+const char *chorus_version(void);
+
+/* Why the calling thread's last failing call failed (empty when none has). */
+const char *chorus_last_error(void);
+
+/* ---- Schemas ------------------------------------------------------------------------------ */
+
+/* Parses a schema in the schema file format ({"obs": "float32[4]", "reward": "float32[]"}). */
+chorus_status chorus_schema_parse(const char *json, chorus_schema **out);
+void chorus_schema_free(chorus_schema *schema);
+
+/* The canonical text (keys sorted, no spaces): equal schemas have equal text. Valid while the
+ * schema lives. */
+const char *chorus_schema_canonical_json(const chorus_schema *schema);
+size_t chorus_schema_leaf_count(const chorus_schema *schema);
+/* Bytes of one packed sample (every leaf, flatten order). */
+size_t chorus_schema_sample_size(const chorus_schema *schema);
+
+/* One leaf in flatten order. Strings are valid while the schema lives. */
+typedef struct chorus_leaf_info {
+    const char *path;  /* dotted: "obs", "info.done", "frames.0" */
+    const char *dtype; /* numpy's name: "float32", "bool", "bfloat16", ... */
+    size_t ndim;
+    const int64_t *shape; /* ndim entries; a scalar leaf has ndim 0 */
+    size_t byte_count;    /* bytes of this leaf in one sample */
+} chorus_leaf_info;
+
+chorus_status chorus_schema_leaf(const chorus_schema *schema, size_t index, chorus_leaf_info *out);
+
+/* ---- The learner's server ------------------------------------------------------------------- */
+
+/* A ring of num_buffers × batch_size samples (num_buffers ≥ 2), allocated now. The server keeps
+ * its own copy of the schema. */
+chorus_status chorus_server_create(const chorus_schema *schema, size_t batch_size, size_t num_buffers,
+                                   chorus_server **out);
+/* Shuts the server down (if it is not already) and frees it with its ring: every pointer from
+ * chorus_server_leaf_data dangles afterwards. */
+void chorus_server_free(chorus_server *server);
+
+/* A listener to start with chorus_server_listen. host: an IPv4 or IPv6 address or a name
+ * ("127.0.0.1" accepts only this machine, "0.0.0.0" every interface); port 0 picks a free one.
+ * secret (CHORUS_PROTOCOL_CHORUS only) may be NULL. */
+typedef struct chorus_listener {
+    chorus_protocol protocol;
+    const char *host;
+    uint16_t port;
+    const uint8_t *secret;
+    size_t secret_length;
+} chorus_listener;
+
+/* Starts accepting rollout workers on every listener (io_threads I/O threads serve them all;
+ * 0 means one); writes the bound ports, in order, to bound_ports. Call once. */
+chorus_status chorus_server_listen(chorus_server *server, const chorus_listener *listeners, size_t count,
+                                   size_t io_threads, uint16_t *bound_ports);
+
+/* Copies `count` samples into the ring, from one leaf-major buffer per leaf (leaves[i] holds
+ * count × leaf_bytes(i) bytes), waiting while the ring is full. On CHORUS_TIMED_OUT or
+ * CHORUS_CLOSED, *committed (if not NULL) says how many of them were accepted. */
+chorus_status chorus_server_submit(chorus_server *server, const void *const *leaves, size_t count,
+                                   int64_t timeout_ns, size_t *committed);
+
+/* Releases the batch held before and waits for the next full one. On CHORUS_OK the batch's
+ * sequence number (0, 1, 2, …) is in *sequence and the batch is held until the next call, or
+ * chorus_server_release. CHORUS_FINISHED after shutdown once drained. */
+chorus_status chorus_server_next(chorus_server *server, int64_t timeout_ns, uint64_t *sequence);
+/* Releases the held batch, if any, so producers may refill it. */
+void chorus_server_release(chorus_server *server);
+
+/* Where leaf `leaf` of the batch with sequence number `sequence` lies: batch_size × leaf_bytes
+ * bytes, C order, shape (batch_size, *leaf shape). The ring never moves: the pointer is the same
+ * for every batch with the same sequence % num_buffers, for the server's lifetime, but its
+ * contents are the batch's only while the consumer holds it. */
+chorus_status chorus_server_leaf_data(const chorus_server *server, uint64_t sequence, size_t leaf,
+                                      void **data, size_t *length);
+
+/* Stops accepting samples and wakes every waiter; complete batches are still delivered. */
+void chorus_server_shutdown(chorus_server *server);
+
+/* A snapshot of the server's counters. Set struct_size to sizeof(chorus_server_metrics) before
+ * the call: fields beyond it are not written (so old callers keep working). */
+typedef struct chorus_server_metrics {
+    size_t struct_size;
+    uint64_t samples_committed;   /* into the ring, from every source */
+    uint64_t batches_delivered;
+    uint64_t producer_waits;      /* a producer found the ring full */
+    uint64_t consumer_waits;      /* the learner found no full batch */
+    uint64_t ring_fill;           /* samples committed and not yet released */
+    uint64_t ring_capacity;
+    uint64_t connections_accepted;
+    uint64_t connections_active;
+    uint64_t connections_reset;
+    uint64_t connections_refused; /* every refusal reason together */
+    uint64_t samples_received;    /* over TCP */
+    uint64_t samples_truncated;
+    uint64_t bytes_received;
+    uint64_t ack_writes;
+    uint64_t stalls;              /* a connection paused because the ring was full */
+    uint64_t sessions_resumed;
+    uint64_t internal_errors;
+} chorus_server_metrics;
+
+chorus_status chorus_server_metrics_get(const chorus_server *server, chorus_server_metrics *out);
+
+/* ---- The rollout worker's client ------------------------------------------------------------ */
+
+/* Connects and completes the handshake (CHORUS_SCHEMA_MISMATCH names the first differing leaf).
+ * window: most samples unacked at once (0: the default). connect_timeout_ns < 0: the default. */
+chorus_status chorus_client_connect(const char *host, uint16_t port, const chorus_schema *schema,
+                                    chorus_protocol protocol, const uint8_t *secret, size_t secret_length,
+                                    size_t window, int64_t connect_timeout_ns, chorus_client **out);
+/* Closes (if not already) and frees the client. */
+void chorus_client_free(chorus_client *client);
+
+/* Sends `count` samples from one leaf-major buffer per leaf (as chorus_server_submit), blocking
+ * while the window is full. Returns once the bytes are handed to the kernel (v2: and kept until
+ * acked, to resend after a reconnect). */
+chorus_status chorus_client_send(chorus_client *client, const void *const *leaves, size_t count);
+/* Waits until every sample sent so far is acked (committed to a Chorus server's ring). */
+chorus_status chorus_client_wait(chorus_client *client, int64_t timeout_ns);
+/* Samples sent and not yet acked. */
+size_t chorus_client_unacked(chorus_client *client);
+/* Closes the connection; later sends return CHORUS_CLOSED. Unacked samples may be lost. */
+void chorus_client_close(chorus_client *client);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CHORUS_H */

@@ -1,0 +1,65 @@
+import CChorus
+import ChorusClient
+import ChorusCore
+
+// The rollout worker's half of chorus.h (see there for the contract).
+
+@_cdecl("chorus_client_connect")
+public func chorus_client_connect(_ host: UnsafePointer<CChar>?, _ port: UInt16, _ schema: OpaquePointer?,
+                                  _ wireProtocol: chorus_protocol, _ secret: UnsafePointer<UInt8>?, _ secretLength: Int,
+                                  _ window: Int, _ connectTimeoutNanoseconds: Int64,
+                                  _ out: UnsafeMutablePointer<OpaquePointer?>?) -> chorus_status {
+    reportingErrors { () throws(ABIError) in
+        let schema = try Handles.borrow(schema, as: SchemaHandle.self).schema
+        guard let host else { throw ABIError(CHORUS_INVALID_ARGUMENT, "a null host") }
+        let chosen: WireProtocol
+        switch wireProtocol {
+        case CHORUS_PROTOCOL_ECHO: chosen = .echo
+        case CHORUS_PROTOCOL_CHORUS: chosen = .chorus
+        default: throw ABIError(CHORUS_INVALID_ARGUMENT, "unknown protocol \(wireProtocol.rawValue)")
+        }
+        let key = secret.map { Array(UnsafeBufferPointer(start: $0, count: secretLength)) }
+        if chosen == .echo, key != nil {
+            throw ABIError(CHORUS_INVALID_ARGUMENT, "the echo protocol has no authentication: a secret needs the chorus protocol")
+        }
+        try Handles.store(
+            try ClientHandle(host: String(cString: host), port: Int(port), schema: schema, protocol: chosen, secret: key,
+                             window: window > 0 ? window : nil,
+                             connectTimeout: timeout(nanoseconds: connectTimeoutNanoseconds)),
+            to: out)
+    }
+}
+
+@_cdecl("chorus_client_free")
+public func chorus_client_free(_ client: OpaquePointer?) {
+    (try? Handles.borrow(client, as: ClientHandle.self))?.close()
+    Handles.release(client, as: ClientHandle.self)
+}
+
+@_cdecl("chorus_client_send")
+public func chorus_client_send(_ client: OpaquePointer?, _ leaves: UnsafePointer<UnsafeRawPointer?>?, _ count: Int) -> chorus_status {
+    reportingErrors { () throws(ABIError) in
+        let handle = try Handles.borrow(client, as: ClientHandle.self)
+        guard let samples = LeafMajorSamples(schema: handle.schema, leaves: leaves, count: count) else {
+            throw ABIError(CHORUS_INVALID_ARGUMENT, "no samples, or a null leaf pointer")
+        }
+        try handle.send(samples)
+    }
+}
+
+@_cdecl("chorus_client_wait")
+public func chorus_client_wait(_ client: OpaquePointer?, _ timeoutNanoseconds: Int64) -> chorus_status {
+    reportingErrors { () throws(ABIError) in
+        try Handles.borrow(client, as: ClientHandle.self).wait(timeout: timeout(nanoseconds: timeoutNanoseconds))
+    }
+}
+
+@_cdecl("chorus_client_unacked")
+public func chorus_client_unacked(_ client: OpaquePointer?) -> Int {
+    (try? Handles.borrow(client, as: ClientHandle.self))?.unacked ?? 0
+}
+
+@_cdecl("chorus_client_close")
+public func chorus_client_close(_ client: OpaquePointer?) {
+    (try? Handles.borrow(client, as: ClientHandle.self))?.close()
+}

@@ -1,0 +1,142 @@
+import CChorus
+import Chorus
+import ChorusCore
+
+// The learner's half of chorus.h (see there for the contract).
+
+@_cdecl("chorus_server_create")
+public func chorus_server_create(_ schema: OpaquePointer?, _ batchSize: Int, _ numBuffers: Int,
+                                 _ out: UnsafeMutablePointer<OpaquePointer?>?) -> chorus_status {
+    reportingErrors { () throws(ABIError) in
+        let schema = try Handles.borrow(schema, as: SchemaHandle.self).schema
+        try Handles.store(try ServerHandle(schema: schema, batchSize: batchSize, numBuffers: numBuffers), to: out)
+    }
+}
+
+@_cdecl("chorus_server_free")
+public func chorus_server_free(_ server: OpaquePointer?) {
+    (try? Handles.borrow(server, as: ServerHandle.self))?.server.shutdown()
+    Handles.release(server, as: ServerHandle.self)
+}
+
+@_cdecl("chorus_server_listen")
+public func chorus_server_listen(_ server: OpaquePointer?, _ listeners: UnsafePointer<chorus_listener>?, _ count: Int,
+                                 _ ioThreads: Int, _ boundPorts: UnsafeMutablePointer<UInt16>?) -> chorus_status {
+    reportingErrors { () throws(ABIError) in
+        let handle = try Handles.borrow(server, as: ServerHandle.self)
+        guard count > 0, let listeners, let boundPorts else {
+            throw ABIError(CHORUS_INVALID_ARGUMENT, "no listeners, or a null pointer")
+        }
+        var configurations: [ListenerConfiguration] = []
+        for listener in UnsafeBufferPointer(start: listeners, count: count) {
+            guard let host = listener.host else { throw ABIError(CHORUS_INVALID_ARGUMENT, "a listener without a host") }
+            let secret = listener.secret.map { Array(UnsafeBufferPointer(start: $0, count: listener.secret_length)) }
+            switch listener.protocol {
+            case CHORUS_PROTOCOL_ECHO:
+                guard secret == nil else {
+                    throw ABIError(CHORUS_INVALID_ARGUMENT, "the echo protocol has no authentication: a secret needs the chorus protocol")
+                }
+                configurations.append(.echo(host: String(cString: host), port: Int(listener.port)))
+            case CHORUS_PROTOCOL_CHORUS:
+                configurations.append(.chorus(host: String(cString: host), port: Int(listener.port), secret: secret))
+            default:
+                throw ABIError(CHORUS_INVALID_ARGUMENT, "unknown protocol \(listener.protocol.rawValue)")
+            }
+        }
+        for (index, bound) in try handle.listen(configurations, ioThreads: ioThreads).enumerated() {
+            boundPorts[index] = UInt16(bound.port)
+        }
+    }
+}
+
+@_cdecl("chorus_server_submit")
+public func chorus_server_submit(_ server: OpaquePointer?, _ leaves: UnsafePointer<UnsafeRawPointer?>?, _ count: Int,
+                                 _ timeoutNanoseconds: Int64, _ committed: UnsafeMutablePointer<Int>?) -> chorus_status {
+    committed?.pointee = 0
+    return reportingErrors { () throws(ABIError) in
+        let handle = try Handles.borrow(server, as: ServerHandle.self)
+        guard let samples = LeafMajorSamples(schema: handle.server.schema, leaves: leaves, count: count) else {
+            throw ABIError(CHORUS_INVALID_ARGUMENT, "no samples, or a null leaf pointer")
+        }
+        let outcome = handle.submit(samples, timeout: timeout(nanoseconds: timeoutNanoseconds))
+        committed?.pointee = outcome.committed
+        if let error = outcome.error { throw error }
+    }
+}
+
+@_cdecl("chorus_server_next")
+public func chorus_server_next(_ server: OpaquePointer?, _ timeoutNanoseconds: Int64,
+                               _ sequence: UnsafeMutablePointer<UInt64>?) -> chorus_status {
+    reportingErrors { () throws(ABIError) in
+        let handle = try Handles.borrow(server, as: ServerHandle.self)
+        guard let sequence else { throw ABIError(CHORUS_INVALID_ARGUMENT, "a null output pointer") }
+        sequence.pointee = try handle.next(timeout: timeout(nanoseconds: timeoutNanoseconds))
+    }
+}
+
+@_cdecl("chorus_server_release")
+public func chorus_server_release(_ server: OpaquePointer?) {
+    (try? Handles.borrow(server, as: ServerHandle.self))?.release()
+}
+
+@_cdecl("chorus_server_leaf_data")
+public func chorus_server_leaf_data(_ server: OpaquePointer?, _ sequence: UInt64, _ leaf: Int,
+                                    _ data: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
+                                    _ length: UnsafeMutablePointer<Int>?) -> chorus_status {
+    reportingErrors { () throws(ABIError) in
+        let handle = try Handles.borrow(server, as: ServerHandle.self)
+        guard let data, let length else { throw ABIError(CHORUS_INVALID_ARGUMENT, "a null output pointer") }
+        let bytes = try handle.leafBytes(sequence: sequence, leaf: leaf)
+        // The ring's memory is the consumer's to read and, as NumPy views allow, to write.
+        data.pointee = UnsafeMutableRawPointer(mutating: bytes.baseAddress)
+        length.pointee = bytes.count
+    }
+}
+
+@_cdecl("chorus_server_shutdown")
+public func chorus_server_shutdown(_ server: OpaquePointer?) {
+    (try? Handles.borrow(server, as: ServerHandle.self))?.server.shutdown()
+}
+
+@_cdecl("chorus_server_metrics_get")
+public func chorus_server_metrics_get(_ server: OpaquePointer?, _ out: UnsafeMutablePointer<chorus_server_metrics>?) -> chorus_status {
+    reportingErrors { () throws(ABIError) in
+        let handle = try Handles.borrow(server, as: ServerHandle.self)
+        guard let out else { throw ABIError(CHORUS_INVALID_ARGUMENT, "a null output pointer") }
+        let callerSize = out.pointee.struct_size
+        guard callerSize >= MemoryLayout<Int>.size else {
+            throw ABIError(CHORUS_INVALID_ARGUMENT, "struct_size \(callerSize) is too small")
+        }
+        var snapshot = chorus_server_metrics(handle.server.metrics)
+        // Only the fields the caller's struct has: an older caller's struct is shorter.
+        withUnsafeBytes(of: &snapshot) { bytes in
+            UnsafeMutableRawPointer(out).copyMemory(from: bytes.baseAddress!, byteCount: min(callerSize, bytes.count))
+        }
+        out.pointee.struct_size = callerSize
+    }
+}
+
+extension chorus_server_metrics {
+    init(_ metrics: ServerMetrics) {
+        let ring = metrics.ring, transport = metrics.transport
+        self.init(
+            struct_size: MemoryLayout<chorus_server_metrics>.size,
+            samples_committed: ring.samplesCommitted,
+            batches_delivered: ring.batchesDelivered,
+            producer_waits: ring.producerWaits,
+            consumer_waits: ring.consumerWaits,
+            ring_fill: UInt64(ring.fill),
+            ring_capacity: UInt64(ring.capacity),
+            connections_accepted: transport.connectionsAccepted,
+            connections_active: UInt64(transport.connectionsActive),
+            connections_reset: transport.connectionsReset,
+            connections_refused: transport.refusals.values.reduce(0, +),
+            samples_received: transport.samplesReceived,
+            samples_truncated: transport.samplesTruncated,
+            bytes_received: transport.bytesReceived,
+            ack_writes: transport.ackWrites,
+            stalls: transport.stalls,
+            sessions_resumed: transport.sessionsResumed,
+            internal_errors: transport.internalErrors)
+    }
+}

@@ -1,0 +1,94 @@
+import CChorus
+import Chorus
+import ChorusCore
+
+/// What a `chorus_server *` points to: the server, the batch its consumer holds, and a buffer
+/// for packing submitted samples.
+final class ServerHandle {
+    let server: Server
+    private let packing: Locked<PackingBuffer>
+    /// The batch taken by the last `chorus_server_next` (the consumer's; chorus.h allows one
+    /// consumer thread at a time, the lock makes a second one safe rather than fast).
+    private let held = Locked<Batch?>(nil)
+
+    init(schema: Schema, batchSize: Int, numBuffers: Int) throws(ABIError) {
+        do {
+            server = try Server(schema: schema, batchSize: batchSize, numBuffers: numBuffers)
+        } catch {
+            throw ABIError(CHORUS_INVALID_ARGUMENT, "\(error)")
+        }
+        packing = Locked(PackingBuffer(sampleSize: schema.sampleSize))
+    }
+
+    func listen(_ listeners: [ListenerConfiguration], ioThreads: Int) throws(ABIError) -> [BoundListener] {
+        var options = TransportOptions()
+        options.ioThreads = max(1, ioThreads)
+        do {
+            return try server.listen(listeners, options: options)
+        } catch {
+            throw ABIError(error)
+        }
+    }
+
+    /// Submits every sample, or says how many were committed before the failure.
+    func submit(_ samples: LeafMajorSamples, timeout: Duration?) -> (committed: Int, error: ABIError?) {
+        var committed = 0
+        do throws(SubmitError) {
+            try packing.withLock { (buffer) throws(SubmitError) in
+                try samples.forEachPackedChunk(into: buffer) { (packed) throws(SubmitError) in
+                    try server.submit(packed: packed, timeout: timeout)
+                    committed += packed.count / samples.schema.sampleSize
+                }
+            }
+            return (committed, nil)
+        } catch {
+            switch error {
+            case .timedOut(let chunkCommitted), .shutDown(let chunkCommitted): committed += chunkCommitted
+            case .schemaMismatch, .wrongSize: break
+            }
+            return (committed, ABIError(error))
+        }
+    }
+
+    func next(timeout: Duration?) throws(ABIError) -> UInt64 {
+        try held.withLock { (held) throws(ABIError) -> UInt64 in
+            held = nil
+            let found: NextBatch
+            if let timeout {
+                found = server.next(timeout: timeout)
+            } else {
+                found = server.next().map(NextBatch.batch) ?? .finished
+            }
+            switch found {
+            case .batch(let batch):
+                held = batch
+                return batch.sequenceNumber
+            case .timedOut: throw ABIError(CHORUS_TIMED_OUT, "no batch completed within the timeout")
+            case .finished: throw ABIError(CHORUS_FINISHED, "the server shut down and every batch was delivered")
+            }
+        }
+    }
+
+    func release() {
+        held.withLock { held in
+            held = nil
+            server.releaseBatch()
+        }
+    }
+
+    func leafBytes(sequence: UInt64, leaf: Int) throws(ABIError) -> UnsafeRawBufferPointer {
+        guard server.schema.leaves.indices.contains(leaf) else {
+            throw ABIError(CHORUS_INVALID_ARGUMENT, "leaf \(leaf) is outside the schema's \(server.schema.leaves.count)")
+        }
+        return try held.withLock { (held) throws(ABIError) -> UnsafeRawBufferPointer in
+            guard let batch = held, batch.sequenceNumber == sequence else {
+                throw ABIError(CHORUS_INVALID_ARGUMENT, "batch \(sequence) is not the batch the consumer holds")
+            }
+            do {
+                return try batch.unscopedBytes(leaf: leaf)
+            } catch {
+                throw ABIError(CHORUS_INVALID_ARGUMENT, "\(error)")
+            }
+        }
+    }
+}
