@@ -66,11 +66,13 @@ public func chorus_server_submit(_ server: OpaquePointer?, _ leaves: UnsafePoint
 
 @_cdecl("chorus_server_next")
 public func chorus_server_next(_ server: OpaquePointer?, _ timeoutNanoseconds: Int64,
-                               _ sequence: UnsafeMutablePointer<UInt64>?) -> chorus_status {
+                               _ sequence: UnsafeMutablePointer<UInt64>?,
+                               _ metrics: UnsafeMutablePointer<chorus_server_metrics>?) -> chorus_status {
     reportingErrors { () throws(ABIError) in
         let handle = try Handles.borrow(server, as: ServerHandle.self)
         guard let sequence else { throw ABIError(CHORUS_INVALID_ARGUMENT, "a null output pointer") }
         sequence.pointee = try handle.next(timeout: timeout(nanoseconds: timeoutNanoseconds))
+        if let metrics { try write(handle.server.metrics, to: metrics) }
     }
 }
 
@@ -103,17 +105,22 @@ public func chorus_server_metrics_get(_ server: OpaquePointer?, _ out: UnsafeMut
     reportingErrors { () throws(ABIError) in
         let handle = try Handles.borrow(server, as: ServerHandle.self)
         guard let out else { throw ABIError(CHORUS_INVALID_ARGUMENT, "a null output pointer") }
-        let callerSize = out.pointee.struct_size
-        guard callerSize >= MemoryLayout<Int>.size else {
-            throw ABIError(CHORUS_INVALID_ARGUMENT, "struct_size \(callerSize) is too small")
-        }
-        var snapshot = chorus_server_metrics(handle.server.metrics)
-        // Only the fields the caller's struct has: an older caller's struct is shorter.
-        withUnsafeBytes(of: &snapshot) { bytes in
-            UnsafeMutableRawPointer(out).copyMemory(from: bytes.baseAddress!, byteCount: min(callerSize, bytes.count))
-        }
-        out.pointee.struct_size = callerSize
+        try write(handle.server.metrics, to: out)
     }
+}
+
+/// Writes the fields of `metrics` that the caller's struct has: an older caller's is shorter,
+/// and says so in `struct_size`.
+private func write(_ metrics: ServerMetrics, to out: UnsafeMutablePointer<chorus_server_metrics>) throws(ABIError) {
+    let callerSize = out.pointee.struct_size
+    guard callerSize >= MemoryLayout<Int>.size else {
+        throw ABIError(CHORUS_INVALID_ARGUMENT, "struct_size \(callerSize) is too small")
+    }
+    var snapshot = chorus_server_metrics(metrics)
+    withUnsafeBytes(of: &snapshot) { bytes in
+        UnsafeMutableRawPointer(out).copyMemory(from: bytes.baseAddress!, byteCount: min(callerSize, bytes.count))
+    }
+    out.pointee.struct_size = callerSize
 }
 
 extension chorus_server_metrics {
@@ -137,6 +144,7 @@ extension chorus_server_metrics {
             ack_writes: transport.ackWrites,
             stalls: transport.stalls,
             sessions_resumed: transport.sessionsResumed,
-            internal_errors: transport.internalErrors)
+            internal_errors: transport.internalErrors,
+            samples_read_directly: transport.samplesReadDirectly)
     }
 }

@@ -1,6 +1,11 @@
 """chorus.Server: in-process submits, zero-copy batches, lifetimes and clear errors."""
 import ctypes
 import gc
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -158,3 +163,35 @@ def test_the_library_reports_its_abi_and_version():
     assert _native.lib.chorus_abi_version() == _native.ABI_VERSION
     assert chorus.__version__.count(".") == 2
     assert isinstance(ctypes.sizeof(_native.ServerMetrics()), int)
+
+
+def test_ctrl_c_reaches_a_learner_blocked_in_sample():
+    learner = subprocess.Popen(
+        [sys.executable, "-c", "import numpy as np, chorus; s = chorus.Server({'x': np.zeros(1)}, batch_size=4); "
+         "print('waiting', flush=True); s.sample()"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "Python" / "src")},
+    )
+    try:
+        assert learner.stdout.readline().strip() == "waiting"
+        time.sleep(0.5)  # into the wait: a wait that never returned to Python would never see the signal
+        learner.send_signal(signal.SIGINT)
+        _, stderr = learner.communicate(timeout=10)
+    finally:
+        if learner.poll() is None:
+            learner.kill()
+    assert "KeyboardInterrupt" in stderr
+
+
+def test_sample_info_is_a_snapshot_taken_with_its_batch():
+    server = chorus.Server(EXAMPLE, batch_size=2, num_buffers=4)
+    for i in range(2):
+        server.submit(step(i))
+    first = server.sample().info
+    for i in range(4):
+        server.submit(step(i))
+    second = server.sample().info
+    assert (first.samples_inserted_total, first.batches_delivered, first.store_size) == (2, 1, 2)
+    assert (second.samples_inserted_total, second.batches_delivered, second.store_size) == (6, 2, 4)
+    assert first.queue_depth_max == 0 and first.drain_round.count == 0  # id-echo's fields Chorus has not
+    assert server.info().samples_inserted_total == 6

@@ -81,6 +81,7 @@ class ServerMetrics(Structure):
             "stalls",
             "sessions_resumed",
             "internal_errors",
+            "samples_read_directly",
         )
     ]
 
@@ -114,7 +115,7 @@ def _load() -> ctypes.CDLL:
         "chorus_server_free": (None, [c_void_p]),
         "chorus_server_listen": (c_int32, [c_void_p, POINTER(Listener), c_size_t, c_size_t, POINTER(c_uint16)]),
         "chorus_server_submit": (c_int32, [c_void_p, POINTER(c_void_p), c_size_t, c_int64, POINTER(c_size_t)]),
-        "chorus_server_next": (c_int32, [c_void_p, c_int64, POINTER(c_uint64)]),
+        "chorus_server_next": (c_int32, [c_void_p, c_int64, POINTER(c_uint64), POINTER(ServerMetrics)]),
         "chorus_server_release": (None, [c_void_p]),
         "chorus_server_leaf_data": (c_int32, [c_void_p, c_uint64, c_size_t, POINTER(c_void_p), POINTER(c_size_t)]),
         "chorus_server_shutdown": (None, [c_void_p]),

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import ctypes
 from typing import NamedTuple
 
 from chorus import _native
-from chorus._errors import raise_for
 
 
 class HistSnapshot(NamedTuple):
@@ -26,8 +24,7 @@ _EMPTY = HistSnapshot()
 
 
 class SampleInfo:
-    """A snapshot of the server's counters, taken when a field is first read (so a learner that
-    never looks pays nothing per batch).
+    """A snapshot of the server's counters, taken in the same call that took the batch.
 
     id-echo's fields, as Chorus measures them: ``store_size`` samples in the ring not yet
     released, ``active_connections``, ``push_blocked_count`` times a producer found the ring full
@@ -37,20 +34,10 @@ class SampleInfo:
     are attributes too (``batches_delivered``, ``samples_received``, ``connections_refused``, …).
     """
 
-    __slots__ = ("_server", "_snapshot")
+    __slots__ = ("_metrics",)
 
-    def __init__(self, server):
-        self._server = server  # the server's owner (server._Ring): kept alive while this lives
-        self._snapshot: _native.ServerMetrics | None = None
-
-    @property
-    def _metrics(self) -> _native.ServerMetrics:
-        if self._snapshot is None:
-            metrics = _native.ServerMetrics()
-            metrics.struct_size = ctypes.sizeof(metrics)
-            raise_for(_native.lib.chorus_server_metrics_get(self._server.handle, ctypes.byref(metrics)))
-            self._snapshot = metrics
-        return self._snapshot
+    def __init__(self, metrics: _native.ServerMetrics):
+        self._metrics = metrics
 
     def __getattr__(self, name: str):
         if name in _FIELDS:

@@ -51,6 +51,15 @@ def _schema_text(node: Any, path: str) -> Any:
     )
 
 
+def _address(array: np.ndarray) -> int:
+    """The address of a C-contiguous array's first byte: through the buffer protocol (four times
+    cheaper than ``array.ctypes.data``), which needs a writable array, else through ctypes."""
+    try:
+        return ctypes.addressof(ctypes.c_char.from_buffer(array))
+    except (TypeError, ValueError):  # read-only or empty
+        return array.ctypes.data
+
+
 class Schema:
     """The structure, dtype and shape of every leaf of a sample.
 
@@ -164,7 +173,7 @@ class Schema:
             if not leaf.flags.c_contiguous:
                 leaf = np.ascontiguousarray(leaf)
             keep.append(leaf)
-            pointers[index] = leaf.ctypes.data
+            pointers[index] = _address(leaf)
         return pointers, count, keep
 
     def _structure_difference(self, data: Any) -> str:

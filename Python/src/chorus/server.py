@@ -19,6 +19,7 @@ from chorus.schema import Schema
 # Waits are cut into slices this long so Ctrl-C (KeyboardInterrupt) reaches a blocked learner.
 _WAIT_SLICE = 0.1
 _WAIT_SLICE_NS = int(_WAIT_SLICE * 1e9)
+_METRICS_SIZE = ctypes.sizeof(_native.ServerMetrics)
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,8 @@ class Sample(NamedTuple):
 
 
 class _Ring:
-    """Owns the C server. NumPy views of the ring (through their base buffers) and SampleInfos
-    keep this object alive, so the ring outlives them even when the Server is dropped first."""
+    """Owns the C server. NumPy views of the ring keep this object alive through their base
+    buffers, so the ring outlives every view even when the Server is dropped first."""
 
     def __init__(self, handle: ctypes.c_void_p):
         self.handle = handle
@@ -195,17 +196,17 @@ class Server:
         *leaf.shape), valid until the next ``sample()`` call.
         """
         self._retire_lent()
-        status = self._next(self._handle, _WAIT_SLICE_NS, self._sequence_ref)
-        if status != _native.OK and not self._wait_for_batch(status, timeout):
-            self._lent = []
+        metrics = _native.ServerMetrics(_METRICS_SIZE)
+        status = self._next(self._handle, _WAIT_SLICE_NS, self._sequence_ref, metrics)
+        if status != _native.OK and not self._wait_for_batch(status, timeout, metrics):
             return None
         sequence = self._sequence.value
         arrays = self._positions[sequence % self._num_buffers] or self._view_position(sequence)
         lent = [array.view() for array in arrays]
         self._lent = lent
-        return Sample(optree.tree_unflatten(self.schema.treespec, lent), SampleInfo(self._ring))
+        return Sample(optree.tree_unflatten(self.schema.treespec, lent), SampleInfo(metrics))
 
-    def _wait_for_batch(self, status: int, timeout: float | None) -> bool:
+    def _wait_for_batch(self, status: int, timeout: float | None, metrics: _native.ServerMetrics) -> bool:
         """Goes on waiting after a first wait of one slice ended with `status`: True once a batch
         is held, False when finished or past `timeout`."""
         deadline = None if timeout is None else time.monotonic() + timeout - _WAIT_SLICE
@@ -219,7 +220,7 @@ class Server:
             left = _WAIT_SLICE if deadline is None else min(_WAIT_SLICE, deadline - time.monotonic())
             if left <= 0:
                 return False
-            status = self._next(self._handle, int(left * 1e9), self._sequence_ref)
+            status = self._next(self._handle, int(left * 1e9), self._sequence_ref, metrics)
 
     def dataset_iter(self, *, copy: bool = False) -> Generator[Sample, None, None]:
         """Yields batches as they fill; returns once the server is closed and drained.
@@ -242,8 +243,10 @@ class Server:
         _native.lib.chorus_server_release(self._handle)
 
     def info(self) -> SampleInfo:
-        """The server's counters (also ``Sample.info``)."""
-        return SampleInfo(self._ring)
+        """A snapshot of the server's counters now (``Sample.info`` is one taken with the batch)."""
+        metrics = _native.ServerMetrics(_METRICS_SIZE)
+        raise_for(_native.lib.chorus_server_metrics_get(self._handle, metrics))
+        return SampleInfo(metrics)
 
     def reset_histograms(self) -> None:
         """id-echo compatibility: Chorus keeps no histograms in ``SampleInfo`` (they stay empty)."""

@@ -62,6 +62,7 @@ typedef enum chorus_protocol {
 typedef struct chorus_schema chorus_schema;
 typedef struct chorus_server chorus_server;
 typedef struct chorus_client chorus_client;
+typedef struct chorus_server_metrics chorus_server_metrics; /* defined with chorus_server_metrics_get */
 
 /* The library's ABI version (CHORUS_ABI_VERSION it was built with) and release, e.g. "0.14.0". */
 int32_t chorus_abi_version(void);
@@ -128,8 +129,11 @@ chorus_status chorus_server_submit(chorus_server *server, const void *const *lea
 
 /* Releases the batch held before and waits for the next full one. On CHORUS_OK the batch's
  * sequence number (0, 1, 2, …) is in *sequence and the batch is held until the next call, or
- * chorus_server_release. CHORUS_FINISHED after shutdown once drained. */
-chorus_status chorus_server_next(chorus_server *server, int64_t timeout_ns, uint64_t *sequence);
+ * chorus_server_release; when `metrics` is not NULL (its struct_size set, see
+ * chorus_server_metrics_get) it receives the counters as the batch is taken, in the same call.
+ * CHORUS_FINISHED after shutdown once drained. */
+chorus_status chorus_server_next(chorus_server *server, int64_t timeout_ns, uint64_t *sequence,
+                                 chorus_server_metrics *metrics);
 /* Releases the held batch, if any, so producers may refill it. */
 void chorus_server_release(chorus_server *server);
 
@@ -145,7 +149,7 @@ void chorus_server_shutdown(chorus_server *server);
 
 /* A snapshot of the server's counters. Set struct_size to sizeof(chorus_server_metrics) before
  * the call: fields beyond it are not written (so old callers keep working). */
-typedef struct chorus_server_metrics {
+struct chorus_server_metrics {
     size_t struct_size;
     uint64_t samples_committed;   /* into the ring, from every source */
     uint64_t batches_delivered;
@@ -164,7 +168,8 @@ typedef struct chorus_server_metrics {
     uint64_t stalls;              /* a connection paused because the ring was full */
     uint64_t sessions_resumed;
     uint64_t internal_errors;
-} chorus_server_metrics;
+    uint64_t samples_read_directly; /* of samples_received: read from the socket straight into the ring */
+};
 
 chorus_status chorus_server_metrics_get(const chorus_server *server, chorus_server_metrics *out);
 

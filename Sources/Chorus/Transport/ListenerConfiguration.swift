@@ -3,7 +3,8 @@ import ChorusCore
 /// One TCP listener of a ``Server``: a protocol, an address, and for `chorus` an optional secret.
 public struct ListenerConfiguration: Hashable, Sendable {
     public var wireProtocol: WireProtocol
-    /// An IPv4 address; the default accepts only connections from this machine.
+    /// An IPv4 or IPv6 address or a host name; the default accepts only connections from this
+    /// machine.
     public var host: String
     /// 0 picks a free port (see ``BoundListener/port``).
     public var port: Int

@@ -69,8 +69,10 @@ int main(void) {
     EXPECT(chorus_client_unacked(client) == 0);
 
     uint64_t sequence = 99;
-    CHECK(chorus_server_next(server, 10000000000LL, &sequence));
-    EXPECT(sequence == 0);
+    chorus_server_metrics at_take;
+    at_take.struct_size = sizeof at_take;
+    CHECK(chorus_server_next(server, 10000000000LL, &sequence, &at_take));
+    EXPECT(sequence == 0 && at_take.batches_delivered == 1 && at_take.samples_read_directly <= BATCH);
     void *data = NULL;
     size_t length = 0;
     CHECK(chorus_server_leaf_data(server, sequence, 0, &data, &length));
@@ -79,7 +81,7 @@ int main(void) {
     EXPECT(length == sizeof reward && memcmp(data, reward, sizeof reward) == 0);
     EXPECT(chorus_server_leaf_data(server, sequence + 1, 0, &data, &length) == CHORUS_INVALID_ARGUMENT);
 
-    EXPECT(chorus_server_next(server, 1000000, &sequence) == CHORUS_TIMED_OUT);
+    EXPECT(chorus_server_next(server, 1000000, &sequence, NULL) == CHORUS_TIMED_OUT);
 
     chorus_server_metrics metrics;
     metrics.struct_size = sizeof metrics;
@@ -91,9 +93,9 @@ int main(void) {
     EXPECT(committed == BATCH);
     chorus_server_shutdown(server);
     EXPECT(chorus_server_submit(server, leaves, 1, -1, &committed) == CHORUS_CLOSED && committed == 0);
-    CHECK(chorus_server_next(server, -1, &sequence));
+    CHECK(chorus_server_next(server, -1, &sequence, NULL));
     EXPECT(sequence == 1);
-    EXPECT(chorus_server_next(server, -1, &sequence) == CHORUS_FINISHED);
+    EXPECT(chorus_server_next(server, -1, &sequence, NULL) == CHORUS_FINISHED);
 
     chorus_client_close(client);
     EXPECT(chorus_client_send(client, leaves, 1) == CHORUS_CLOSED);
