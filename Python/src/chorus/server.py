@@ -290,7 +290,8 @@ class Server:
     def _submit(self, data: Any, *, stacked: bool, timeout: float | None) -> None:
         if self._closed:
             raise ServerClosedError("the server is closed")
-        pointers, count, keep = self.schema.leaf_pointers(data, stacked=stacked)
+        # `arrays` holds the leaves (or their contiguous copies) the pointers point into until we return.
+        pointers, count, arrays = self.schema.leaf_pointers(data, stacked=stacked)
         deadline = None if timeout is None else time.monotonic() + timeout
         committed = ctypes.c_size_t()
         done = 0
@@ -306,4 +307,3 @@ class Server:
                 raise_for(status)
             for index, leaf in enumerate(self.schema.leaves):
                 pointers[index] += committed.value * leaf.nbytes
-        del keep

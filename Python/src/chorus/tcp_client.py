@@ -87,11 +87,11 @@ class TcpClient:
     def _send(self, data: Any, *, stacked: bool) -> None:
         if self._closed:
             raise ConnectionClosedError(f"TcpClient for {self._peer} is closed")
-        pointers, count, keep = self.schema.leaf_pointers(data, stacked=stacked)
+        # `arrays` holds the leaves (or their contiguous copies) the pointers point into until we return.
+        pointers, count, arrays = self.schema.leaf_pointers(data, stacked=stacked)
         if count:
             raise_for(_native.lib.chorus_client_send(self._handle, pointers, count), closed=ConnectionClosedError,
                       lost=ConnectionClosedError)
-        del keep
 
     def wait(self, timeout: float | None = None) -> None:
         """Blocks until every sample sent so far is acknowledged (by a Chorus server: committed to
