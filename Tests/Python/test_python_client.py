@@ -115,3 +115,17 @@ def test_unknown_hosts_and_closed_ports_are_os_errors():
         chorus.TcpClient("127.0.0.1", port, EXAMPLE, connect_timeout=2)
     with pytest.raises(ValueError, match="protocol"):
         chorus.TcpClient("127.0.0.1", port, EXAMPLE, protocol="http")
+
+
+def test_wait_with_a_timeout_raises_while_the_ring_is_full_then_completes():
+    with chorus.Server(EXAMPLE, batch_size=1, num_buffers=2, transport=chorus.ChorusTransport(port=0)) as server:
+        server.start()
+        with chorus.TcpClient("127.0.0.1", server.port, EXAMPLE, 8, protocol="chorus") as client:
+            for i in range(5):
+                client.send(step(i))
+            with pytest.raises(TimeoutError):
+                client.wait(timeout=0.3)
+            assert client.unacked == 3
+            assert rewards(server, 5) == [0, 1, 2, 3, 4]
+            client.wait(timeout=30)
+            assert client.unacked == 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import time
 from ctypes import (
     POINTER,
     Structure,
@@ -158,3 +159,19 @@ def secret_bytes(secret: bytes | str | None):
 
 def timeout_ns(timeout: float | None) -> int:
     return -1 if timeout is None else max(0, int(timeout * 1e9))
+
+
+# Waits in C are cut into slices this long, so Python handles signals (Ctrl-C) in between.
+WAIT_SLICE = 0.1
+WAIT_SLICE_NS = int(WAIT_SLICE * 1e9)
+
+
+def wait_slices(timeout: float | None):
+    """The timeouts (ns) of successive C waits that together last ``timeout`` seconds (forever
+    when None), each at most ``WAIT_SLICE``; always at least one."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        left = WAIT_SLICE if deadline is None else min(WAIT_SLICE, deadline - time.monotonic())
+        yield max(0, int(left * 1e9))
+        if deadline is not None and time.monotonic() >= deadline:
+            return

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ctypes
-import time
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -16,9 +15,6 @@ from chorus._errors import ServerClosedError, raise_for
 from chorus.sample_info import SampleInfo
 from chorus.schema import Schema
 
-# Waits are cut into slices this long so Ctrl-C (KeyboardInterrupt) reaches a blocked learner.
-_WAIT_SLICE = 0.1
-_WAIT_SLICE_NS = int(_WAIT_SLICE * 1e9)
 _METRICS_SIZE = ctypes.sizeof(_native.ServerMetrics)
 
 
@@ -197,30 +193,21 @@ class Server:
         """
         self._retire_lent()
         metrics = _native.ServerMetrics(_METRICS_SIZE)
-        status = self._next(self._handle, _WAIT_SLICE_NS, self._sequence_ref, metrics)
-        if status != _native.OK and not self._wait_for_batch(status, timeout, metrics):
+        status = self._next(self._handle, _native.WAIT_SLICE_NS if timeout is None else 0, self._sequence_ref,
+                            metrics)
+        if status == _native.TIMED_OUT:
+            for slice_ns in _native.wait_slices(timeout):
+                status = self._next(self._handle, slice_ns, self._sequence_ref, metrics)
+                if status != _native.TIMED_OUT:
+                    break
+        if status in (_native.FINISHED, _native.TIMED_OUT):
             return None
+        raise_for(status)
         sequence = self._sequence.value
         arrays = self._positions[sequence % self._num_buffers] or self._view_position(sequence)
         lent = [array.view() for array in arrays]
         self._lent = lent
         return Sample(optree.tree_unflatten(self.schema.treespec, lent), SampleInfo(metrics))
-
-    def _wait_for_batch(self, status: int, timeout: float | None, metrics: _native.ServerMetrics) -> bool:
-        """Goes on waiting after a first wait of one slice ended with `status`: True once a batch
-        is held, False when finished or past `timeout`."""
-        deadline = None if timeout is None else time.monotonic() + timeout - _WAIT_SLICE
-        while True:
-            if status == _native.OK:
-                return True
-            if status == _native.FINISHED:
-                return False
-            if status != _native.TIMED_OUT:
-                raise_for(status)
-            left = _WAIT_SLICE if deadline is None else min(_WAIT_SLICE, deadline - time.monotonic())
-            if left <= 0:
-                return False
-            status = self._next(self._handle, int(left * 1e9), self._sequence_ref, metrics)
 
     def dataset_iter(self, *, copy: bool = False) -> Generator[Sample, None, None]:
         """Yields batches as they fill; returns once the server is closed and drained.
@@ -292,18 +279,17 @@ class Server:
             raise ServerClosedError("the server is closed")
         # `arrays` holds the leaves (or their contiguous copies) the pointers point into until we return.
         pointers, count, arrays = self.schema.leaf_pointers(data, stacked=stacked)
-        deadline = None if timeout is None else time.monotonic() + timeout
+        if count == 0:
+            return
         committed = ctypes.c_size_t()
         done = 0
-        while done < count:
-            wait = _WAIT_SLICE if deadline is None else min(_WAIT_SLICE, max(0.0, deadline - time.monotonic()))
+        for slice_ns in _native.wait_slices(timeout):
             status = _native.lib.chorus_server_submit(
-                self._handle, pointers, count - done, int(wait * 1e9), ctypes.byref(committed)
+                self._handle, pointers, count - done, slice_ns, ctypes.byref(committed)
             )
             done += committed.value
-            if status == _native.OK:
-                return
-            if status != _native.TIMED_OUT or (deadline is not None and time.monotonic() >= deadline):
-                raise_for(status)
+            if status != _native.TIMED_OUT:
+                break
             for index, leaf in enumerate(self.schema.leaves):
                 pointers[index] += committed.value * leaf.nbytes
+        raise_for(status)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import ctypes
-import time
 from typing import Any
 
 from chorus import _native
 from chorus._errors import ConnectionClosedError, raise_for
 from chorus.schema import Schema
 
-_WAIT_SLICE = 0.1
 _PROTOCOLS = {"echo": _native.PROTOCOL_ECHO, "chorus": _native.PROTOCOL_CHORUS}
 
 
@@ -98,14 +96,11 @@ class TcpClient:
         its ring); TimeoutError after ``timeout`` seconds."""
         if self._closed:
             return
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            wait = _WAIT_SLICE if deadline is None else min(_WAIT_SLICE, max(0.0, deadline - time.monotonic()))
-            status = _native.lib.chorus_client_wait(self._handle, int(wait * 1e9))
-            if status == _native.OK:
-                return
-            if status != _native.TIMED_OUT or (deadline is not None and time.monotonic() >= deadline):
-                raise_for(status, closed=ConnectionClosedError, lost=ConnectionClosedError)
+        for slice_ns in _native.wait_slices(timeout):
+            status = _native.lib.chorus_client_wait(self._handle, slice_ns)
+            if status != _native.TIMED_OUT:
+                break
+        raise_for(status, closed=ConnectionClosedError, lost=ConnectionClosedError)
 
     @property
     def unacked(self) -> int:
