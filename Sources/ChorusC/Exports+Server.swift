@@ -71,8 +71,9 @@ public func chorus_server_next(_ server: OpaquePointer?, _ timeoutNanoseconds: I
     reportingErrors { () throws(ABIError) in
         let handle = try Handles.borrow(server, as: ServerHandle.self)
         guard let sequence else { throw ABIError(CHORUS_INVALID_ARGUMENT, "a null output pointer") }
-        sequence.pointee = try handle.next(timeout: timeout(nanoseconds: timeoutNanoseconds))
-        if let metrics { try write(handle.server.metrics, to: metrics) }
+        let taken = try handle.next(timeout: timeout(nanoseconds: timeoutNanoseconds))
+        sequence.pointee = taken.sequence
+        if let metrics { try write(taken.metrics, to: metrics) }
     }
 }
 

@@ -50,19 +50,15 @@ final class ServerHandle {
         }
     }
 
-    func next(timeout: Duration?) throws(ABIError) -> UInt64 {
-        try held.withLock { (held) throws(ABIError) -> UInt64 in
+    /// Takes the next batch; returns its sequence number and the counters as it was taken.
+    func next(timeout: Duration?) throws(ABIError) -> (sequence: UInt64, metrics: ServerMetrics) {
+        try held.withLock { (held) throws(ABIError) -> (sequence: UInt64, metrics: ServerMetrics) in
             held = nil
-            let found: NextBatch
-            if let timeout {
-                found = server.next(timeout: timeout)
-            } else {
-                found = server.next().map(NextBatch.batch) ?? .finished
-            }
+            let (found, metrics) = server.nextWithMetrics(timeout: timeout)
             switch found {
             case .batch(let batch):
                 held = batch
-                return batch.sequenceNumber
+                return (batch.sequenceNumber, metrics)
             case .timedOut: throw ABIError(CHORUS_TIMED_OUT, "no batch completed within the timeout")
             case .finished: throw ABIError(CHORUS_FINISHED, "the server shut down and every batch was delivered")
             }

@@ -223,6 +223,13 @@ final class Ring: @unchecked Sendable {
     /// Releases the held batch and waits for the next complete one until `deadline` (forever
     /// when `nil`): `.notReady` when the deadline passed first.
     func next(until deadline: Deadline?) -> Take {
+        next(until: deadline, takingMetrics: false).take
+    }
+
+    /// `next(until:)` that, when asked, also reads the counters as the batch is taken, under the
+    /// lock the take holds anyway: a separate `metrics` read after every batch contends with the
+    /// producers for that lock (measured: a quarter fewer 28 KB batches per second).
+    func next(until deadline: Deadline?, takingMetrics: Bool) -> (take: Take, metrics: RingMetrics?) {
         monitor.lock()
         defer { monitor.unlock() }
         releaseHeldLocked()
@@ -230,7 +237,9 @@ final class Ring: @unchecked Sendable {
         var timedOut = false
         while true {
             let take = takeNextLocked()
-            guard case .notReady = take, !timedOut else { return take }
+            guard case .notReady = take, !timedOut else {
+                return (take, takingMetrics ? metricsLocked() : nil)
+            }
             if !counted {
                 consumerWaitCount += 1
                 counted = true
@@ -359,18 +368,20 @@ final class Ring: @unchecked Sendable {
     }
 
     var metrics: RingMetrics {
-        monitor.withLock {
-            let released = counters[Self.releasedIndex].load(ordering: .relaxed)
-            let inRing = (0..<numBuffers).reduce(UInt64(0)) {
-                $0 + counters[2 + $1].load(ordering: .relaxed)
-            }
-            return RingMetrics(
-                samplesCommitted: released + inRing,
-                batchesDelivered: batchesDelivered,
-                producerWaits: producerWaitCount.load(ordering: .relaxed),
-                consumerWaits: consumerWaitCount,
-                fill: Int(inRing),
-                capacity: capacity)
+        monitor.withLock { metricsLocked() }
+    }
+
+    private func metricsLocked() -> RingMetrics {
+        let released = counters[Self.releasedIndex].load(ordering: .relaxed)
+        let inRing = (0..<numBuffers).reduce(UInt64(0)) {
+            $0 + counters[2 + $1].load(ordering: .relaxed)
         }
+        return RingMetrics(
+            samplesCommitted: released + inRing,
+            batchesDelivered: batchesDelivered,
+            producerWaits: producerWaitCount.load(ordering: .relaxed),
+            consumerWaits: consumerWaitCount,
+            fill: Int(inRing),
+            capacity: capacity)
     }
 }

@@ -121,7 +121,19 @@ public final class Server: Sendable {
     /// Releases the batch held before, then waits at most `timeout` for the next full batch: for
     /// callers that must stay responsive (a Python learner that handles Ctrl-C between waits).
     public func next(timeout: Duration) -> NextBatch {
-        switch ring.next(until: Deadline(after: timeout)) {
+        nextBatch(ring.next(until: Deadline(after: timeout)))
+    }
+
+    /// `next(timeout:)` (forever when `nil`) that also returns the counters as the batch was
+    /// taken, read under the ring lock the take holds anyway, for a learner that wants both after
+    /// every batch (the C ABI): a separate ``metrics`` read would contend with the producers.
+    package func nextWithMetrics(timeout: Duration?) -> (found: NextBatch, metrics: ServerMetrics) {
+        let (take, ringMetrics) = ring.next(until: timeout.map(Deadline.init(after:)), takingMetrics: true)
+        return (nextBatch(take), ServerMetrics(ring: ringMetrics!, transport: transportMetrics))
+    }
+
+    private func nextBatch(_ take: Ring.Take) -> NextBatch {
+        switch take {
         case .batch(let sequenceNumber): .batch(Batch(ring: ring, sequenceNumber: sequenceNumber))
         case .notReady: .timedOut
         case .finished: .finished
@@ -196,12 +208,15 @@ public final class Server: Sendable {
     }
 
     public var metrics: ServerMetrics {
-        let transportMetrics = transport.withLock { state -> TransportMetrics in
+        ServerMetrics(ring: ring.metrics, transport: transportMetrics)
+    }
+
+    private var transportMetrics: TransportMetrics {
+        transport.withLock { state -> TransportMetrics in
             switch state {
             case .listening(let transport), .shutDown(let transport?): transport.counters.snapshot
             case .notListening, .shutDown(nil): TransportMetrics()
             }
         }
-        return ServerMetrics(ring: ring.metrics, transport: transportMetrics)
     }
 }
