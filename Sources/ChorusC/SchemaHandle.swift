@@ -8,6 +8,8 @@ import Glibc
 /// described with, made once so `chorus_schema_leaf` hands out pointers that stay valid.
 final class SchemaHandle {
     let schema: Schema
+    // Invariant: every pointer below is allocated in `init` (strdup, allocate), never changed, and
+    // freed in `deinit`, so what `chorus_schema_leaf` lends stays valid while the handle lives.
     let canonicalJSON: UnsafeMutablePointer<CChar>
     private let paths: [UnsafeMutablePointer<CChar>]
     private let dtypes: [UnsafeMutablePointer<CChar>]
