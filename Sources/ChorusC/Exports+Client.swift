@@ -12,16 +12,8 @@ public func chorus_client_connect(_ host: UnsafePointer<CChar>?, _ port: UInt16,
     reportingErrors { () throws(ABIError) in
         let schema = try Handles.borrow(schema, as: SchemaHandle.self).schema
         guard let host else { throw ABIError(CHORUS_INVALID_ARGUMENT, "a null host") }
-        let chosen: WireProtocol
-        switch wireProtocol {
-        case CHORUS_PROTOCOL_ECHO: chosen = .echo
-        case CHORUS_PROTOCOL_CHORUS: chosen = .chorus
-        default: throw ABIError(CHORUS_INVALID_ARGUMENT, "unknown protocol \(wireProtocol.rawValue)")
-        }
         let key = secret.map { Array(UnsafeBufferPointer(start: $0, count: secretLength)) }
-        if chosen == .echo, key != nil {
-            throw ABIError(CHORUS_INVALID_ARGUMENT, "the echo protocol has no authentication: a secret needs the chorus protocol")
-        }
+        let chosen = try WireProtocol(wireProtocol, secret: key)
         try Handles.store(
             try ClientHandle(host: String(cString: host), port: Int(port), schema: schema, protocol: chosen, secret: key,
                              window: window > 0 ? window : nil,
@@ -32,8 +24,7 @@ public func chorus_client_connect(_ host: UnsafePointer<CChar>?, _ port: UInt16,
 
 @_cdecl("chorus_client_free")
 public func chorus_client_free(_ client: OpaquePointer?) {
-    (try? Handles.borrow(client, as: ClientHandle.self))?.close()
-    Handles.release(client, as: ClientHandle.self)
+    Handles.release(client, as: ClientHandle.self)  // a dropped TcpClient closes its socket
 }
 
 @_cdecl("chorus_client_send")

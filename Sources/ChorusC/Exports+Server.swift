@@ -15,8 +15,7 @@ public func chorus_server_create(_ schema: OpaquePointer?, _ batchSize: Int, _ n
 
 @_cdecl("chorus_server_free")
 public func chorus_server_free(_ server: OpaquePointer?) {
-    (try? Handles.borrow(server, as: ServerHandle.self))?.server.shutdown()
-    Handles.release(server, as: ServerHandle.self)
+    Handles.release(server, as: ServerHandle.self)  // a dropped Server shuts down
 }
 
 @_cdecl("chorus_server_listen")
@@ -31,16 +30,10 @@ public func chorus_server_listen(_ server: OpaquePointer?, _ listeners: UnsafePo
         for listener in UnsafeBufferPointer(start: listeners, count: count) {
             guard let host = listener.host else { throw ABIError(CHORUS_INVALID_ARGUMENT, "a listener without a host") }
             let secret = listener.secret.map { Array(UnsafeBufferPointer(start: $0, count: listener.secret_length)) }
-            switch listener.protocol {
-            case CHORUS_PROTOCOL_ECHO:
-                guard secret == nil else {
-                    throw ABIError(CHORUS_INVALID_ARGUMENT, "the echo protocol has no authentication: a secret needs the chorus protocol")
-                }
-                configurations.append(.echo(host: String(cString: host), port: Int(listener.port)))
-            case CHORUS_PROTOCOL_CHORUS:
-                configurations.append(.chorus(host: String(cString: host), port: Int(listener.port), secret: secret))
-            default:
-                throw ABIError(CHORUS_INVALID_ARGUMENT, "unknown protocol \(listener.protocol.rawValue)")
+            let (address, port) = (String(cString: host), Int(listener.port))
+            switch try WireProtocol(listener.protocol, secret: secret) {
+            case .echo: configurations.append(.echo(host: address, port: port))
+            case .chorus: configurations.append(.chorus(host: address, port: port, secret: secret))
             }
         }
         for (index, bound) in try handle.listen(configurations, ioThreads: ioThreads).enumerated() {

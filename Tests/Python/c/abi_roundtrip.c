@@ -53,6 +53,9 @@ int main(void) {
     EXPECT(port != 0);
 
     chorus_client *client = NULL;
+    EXPECT(chorus_client_connect("127.0.0.1", port, schema, CHORUS_PROTOCOL_ECHO, secret, 6, 0, -1, &client) ==
+           CHORUS_INVALID_ARGUMENT);
+    EXPECT(strstr(chorus_last_error(), "no authentication") != NULL);
     EXPECT(chorus_client_connect("127.0.0.1", port, schema, CHORUS_PROTOCOL_CHORUS, (const uint8_t *)"wrong", 5, 0,
                                  -1, &client) == CHORUS_REFUSED);
     CHECK(chorus_client_connect("127.0.0.1", port, schema, CHORUS_PROTOCOL_CHORUS, secret, 6, 0, -1, &client));
