@@ -57,8 +57,7 @@ final class Ring: @unchecked Sendable {
     private var isClosed = false
     private var consumerWaitCount: UInt64 = 0
     private var batchesDelivered: UInt64 = 0
-    private var spaceListeners: [Int: (notify: @Sendable () -> Void, armed: Bool)] = [:]
-    private var nextSpaceListener = 0
+    private var spaceListeners = WakeListeners()
 
     /// - Precondition: `batchSize ≥ 1`, `numBuffers ≥ 2`, and the sizes do not overflow
     ///   (``Server`` checks these with clear errors).
@@ -162,16 +161,12 @@ final class Ring: @unchecked Sendable {
     /// not block (the transport's I/O loops): `notify` is called on the thread that frees space,
     /// under the ring's lock, so it must only signal (e.g. write an eventfd).
     func addSpaceListener(_ notify: @escaping @Sendable () -> Void) -> Int {
-        monitor.withLock {
-            defer { nextSpaceListener += 1 }
-            spaceListeners[nextSpaceListener] = (notify, false)
-            return nextSpaceListener
-        }
+        monitor.withLock { spaceListeners.add(notify) }
     }
 
     /// Forgets listener `id`: it is not called again once this returns.
     func removeSpaceListener(_ id: Int) {
-        monitor.withLock { spaceListeners[id] = nil }
+        monitor.withLock { spaceListeners.remove(id) }
     }
 
     /// Listeners registered now (tests check that stopped transports removed theirs).
@@ -180,21 +175,7 @@ final class Ring: @unchecked Sendable {
     /// Asks for one call of listener `id` once a slot is free or the ring shuts down; calls it at
     /// once if that is already so.
     func armSpaceListener(_ id: Int) {
-        monitor.withLock {
-            guard let listener = spaceListeners[id] else { return }
-            if isClosed || hasFreeSlot() {
-                listener.notify()
-            } else {
-                spaceListeners[id]?.armed = true
-            }
-        }
-    }
-
-    private func notifySpaceListenersLocked(all: Bool) {
-        for (id, listener) in spaceListeners where all || listener.armed {
-            spaceListeners[id]?.armed = false
-            listener.notify()
-        }
+        monitor.withLock { spaceListeners.arm(id, now: isClosed || hasFreeSlot()) }
     }
 
     private func hasFreeSlot() -> Bool {
@@ -348,7 +329,7 @@ final class Ring: @unchecked Sendable {
         counters[commitIndex(forBatch: batch)].store(0, ordering: .relaxed)
         counters[Self.releasedIndex].add(UInt64(batchSize), ordering: .releasing)
         if waitingProducers > 0 { monitor.broadcast(.spaceFree) }
-        notifySpaceListenersLocked(all: false)
+        spaceListeners.notify(all: false)
     }
 
     // MARK: Lifecycle
@@ -360,7 +341,7 @@ final class Ring: @unchecked Sendable {
         isClosed = true
         monitor.broadcast(.spaceFree)
         monitor.broadcast(.batchReady)
-        notifySpaceListenersLocked(all: true)
+        spaceListeners.notify(all: true)
         let continuation = waitingConsumer
         waitingConsumer = nil
         monitor.unlock()

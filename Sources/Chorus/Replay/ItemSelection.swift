@@ -1,0 +1,35 @@
+/// The state behind one sampler or remover of a ``ReplayTable``: which of the table's slots
+/// hold items it may pick, and how it picks. Slots are item positions in the table's storage
+/// (`0..<capacity`). The table calls these under its lock, with slots it knows to be occupied
+/// (`update`, `remove`) or free (`insert`), and `pick` only when it holds at least one item.
+protocol ItemSelection: AnyObject {
+    func insert(_ slot: Int32, priority: Double)
+    func update(_ slot: Int32, priority: Double)
+    func remove(_ slot: Int32)
+    /// A slot, and the probability it was picked with.
+    func pick(_ random: inout ReplayRandom) -> (slot: Int32, probability: Double)
+    /// The slots in an order that, inserted with the same priorities into a new selection of
+    /// the same kind, makes it pick exactly as this one does (checkpoints store this).
+    var rebuildOrder: [Int32] { get }
+    /// Bytes this selection has allocated.
+    var allocatedBytes: Int { get }
+}
+
+extension Selector {
+    /// A new, empty selection of this kind over `capacity` slots.
+    func makeSelection(capacity: Int) -> any ItemSelection {
+        switch self {
+        case .fifo: InsertionOrder(capacity: capacity, newestFirst: false)
+        case .lifo: InsertionOrder(capacity: capacity, newestFirst: true)
+        case .uniform: UniformSelection(capacity: capacity)
+        case .prioritized(let exponent): PrioritySumTree(capacity: capacity, exponent: exponent)
+        case .maxHeap: PriorityHeap(capacity: capacity, highestFirst: true)
+        case .minHeap: PriorityHeap(capacity: capacity, highestFirst: false)
+        }
+    }
+}
+
+extension Array {
+    /// Bytes of element storage this array has allocated.
+    var allocatedBytes: Int { capacity * MemoryLayout<Element>.stride }
+}

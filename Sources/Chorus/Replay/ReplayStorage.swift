@@ -1,0 +1,71 @@
+import ChorusCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A table's item memory: for each leaf, one mapping holding that leaf for every slot, so an
+/// item is `schema.leaves.count` small copies in and out. Reserved up front for the table's
+/// capacity and committed by the kernel page by page as slots are first used.
+final class ReplayStorage: @unchecked Sendable {
+    let schema: Schema
+    let capacity: Int
+
+    // Invariant: `bases[i]` is an anonymous private mapping of `capacity × leaves[i].byteCount`
+    // bytes (at least one page), zero until written, unmapped in `deinit`, never moved. Slot `s`
+    // of leaf `i` is the `byteCount` bytes at `bases[i] + s × byteCount`. The table touches
+    // slots only under its lock, so writers and readers of a slot never overlap.
+    private let bases: [UnsafeMutableRawPointer]
+    private let lengths: [Int]
+
+    /// Maps the memory; nil if the kernel refuses (the caller reports the size).
+    init?(schema: Schema, capacity: Int) {
+        self.schema = schema
+        self.capacity = capacity
+        var bases: [UnsafeMutableRawPointer] = []
+        var lengths: [Int] = []
+        for leaf in schema.leaves {
+            let length = max(capacity * leaf.byteCount, 1)
+            let base = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+            guard let base, base != MAP_FAILED else {
+                zip(bases, lengths).forEach { _ = munmap($0, $1) }
+                return nil
+            }
+            bases.append(base)
+            lengths.append(length)
+        }
+        self.bases = bases
+        self.lengths = lengths
+    }
+
+    deinit {
+        zip(bases, lengths).forEach { _ = munmap($0, $1) }
+    }
+
+    /// Copies one packed sample (leaves in flatten order) into `slot`.
+    ///
+    /// - Precondition: `sample.count == schema.sampleSize` and `slot` is free, below `capacity`.
+    func write(_ sample: UnsafeRawBufferPointer, to slot: Int) {
+        precondition(sample.count == schema.sampleSize && slot >= 0 && slot < capacity, "write outside the table")
+        guard let source = sample.baseAddress else { return }
+        for leaf in schema.leaves {
+            (bases[leaf.index] + slot * leaf.byteCount).copyMemory(from: source + leaf.offset, byteCount: leaf.byteCount)
+        }
+    }
+
+    /// Copies the item in `slot` to row `row` of each leaf's batch buffer in `batch`.
+    ///
+    /// - Precondition: `batch[i]` holds at least `row + 1` items of leaf `i`; `slot` is occupied.
+    func copy(slot: Int, to batch: [UnsafeMutableRawPointer], row: Int) {
+        precondition(batch.count == bases.count && slot >= 0 && slot < capacity, "copy outside the table")
+        for leaf in schema.leaves {
+            let bytes = leaf.byteCount
+            (batch[leaf.index] + row * bytes).copyMemory(from: bases[leaf.index] + slot * bytes, byteCount: bytes)
+        }
+    }
+
+    /// Leaf `index` of slots `0..<count`, for checkpoints (written and read whole).
+    func region(leaf index: Int, slots count: Int) -> UnsafeMutableRawBufferPointer {
+        precondition(count >= 0 && count <= capacity, "region outside the table")
+        return UnsafeMutableRawBufferPointer(start: bases[index], count: count * schema.leaves[index].byteCount)
+    }
+}

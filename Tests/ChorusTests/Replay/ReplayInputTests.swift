@@ -1,0 +1,74 @@
+@testable import Chorus
+@testable import ChorusCore
+import Foundation
+import Testing
+
+/// Bad input is refused with a reason, and the table is exactly as before.
+@Suite struct ReplayInputTests {
+    @Test(arguments: [Double.nan, .infinity, -.infinity, -1, -0.5])
+    func invalidPrioritiesAreRefused(priority: Double) throws {
+        let table = try Replay.table(10, sampler: .prioritized(priorityExponent: 1))
+        let keys = try Replay.fill(table, 0..<3)
+        #expect(throws: ReplayError.self) { try table.insert(Tagged.small.sample(9), priority: priority) }
+        #expect(throws: ReplayError.self) {
+            try table.insert(packed: Tagged.small.packed([9, 10]).withUnsafeBytes { $0 }, priorities: [1, priority])
+        }
+        #expect(throws: ReplayError.self) { try table.updatePriorities([keys[0]!: 2, keys[1]!: priority]) }
+        #expect(table.size == 3)
+        let sample = try table.sample(batchSize: 100)
+        #expect(Set(sample.priorities) == [1], "the valid update in the refused call was not applied")
+    }
+
+    @Test func unknownKeysAreRefusedAndChangeNothing() throws {
+        let table = try Replay.table(2, sampler: .fifo)
+        let keys = try Replay.fill(table, 0..<3)  // id 0 was evicted
+        #expect(throws: ReplayError.unknownKey(keys[0]!)) { try table.updatePriorities([keys[1]!: 5, keys[0]!: 5]) }
+        #expect(throws: ReplayError.unknownKey(keys[0]!)) { try table.delete([keys[1]!, keys[0]!]) }
+        #expect(throws: ReplayError.unknownKey(12345)) { try table.delete([12345]) }
+        #expect(table.size == 2)
+        #expect(try table.sample(batchSize: 1).priorities == [1])
+        try table.delete([keys[1]!, keys[1]!])
+        #expect(table.size == 1)
+        #expect(try table.sample(batchSize: 2).leaf("id", as: UInt64.self) == [2, 2])
+    }
+
+    @Test func aKeyIsNeverReusedForAnotherItem() throws {
+        let table = try Replay.table(1, sampler: .fifo)
+        let first = try table.insert(Tagged.small.sample(0))
+        let second = try table.insert(Tagged.small.sample(1))  // the same slot
+        #expect(first != second)
+        #expect(throws: ReplayError.unknownKey(first)) { try table.updatePriorities([first: 1]) }
+        #expect(try table.sample(batchSize: 1).keys == [second])
+    }
+
+    @Test func badTablesAndCallsAreRefused() throws {
+        let limiter = try RateLimiter.minSize(1)
+        #expect(throws: ReplayError.self) { try ReplayTable(name: "", schema: Replay.schema, maxSize: 1, rateLimiter: limiter) }
+        #expect(throws: ReplayError.self) { try ReplayTable(name: "t", schema: Replay.schema, maxSize: 0, rateLimiter: limiter) }
+        #expect(throws: ReplayError.self) {
+            try ReplayTable(name: "t", schema: Replay.schema, maxSize: 1, sampler: .prioritized(priorityExponent: -1), rateLimiter: limiter)
+        }
+        #expect(throws: ReplayError.self) {
+            try ReplayTable(name: "t", schema: Replay.schema, maxSize: 1, rateLimiter: limiter, maxTimesSampled: 0)
+        }
+        let table = try Replay.table(4)
+        #expect(throws: ReplayError.invalidBatchSize(0)) { try table.sample(batchSize: 0) }
+        #expect(throws: ReplayError.wrongSize(sampleSize: 20, given: 21)) {
+            try table.insert(packed: [UInt8](repeating: 0, count: 21).withUnsafeBytes { $0 })
+        }
+        let other = try Schema(["id": .leaf(.uint32)])
+        #expect(throws: ReplayError.self) { try table.insert(Sample(schema: other)) }
+        #expect(table.size == 0)
+    }
+
+    @Test func memoryPerItemStaysWithinItsBudget() throws {
+        for sampler in [Selector.uniform, .prioritized(priorityExponent: 0.6), .fifo] {
+            let table = try ReplayTable(name: "t", schema: Replay.schema, maxSize: 100_000, sampler: sampler,
+                                        remover: .fifo, rateLimiter: .minSize(1))
+            try table.insert(packed: Tagged.small.packed(0..<150_000).withUnsafeBytes { $0 })
+            // Allowing a few kilobytes per table (the allocator rounds arrays up; the sum tree's top).
+            let perItem = Double(table.reservedBytes - 4096) / 100_000 - Double(Replay.schema.sampleSize)
+            #expect(perItem <= 32, "\(sampler): \(perItem) bytes of bookkeeping per item")
+        }
+    }
+}
