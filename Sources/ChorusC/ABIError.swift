@@ -22,7 +22,7 @@ struct ABIError: Error {
             let isMismatch = status == nil || status == ChorusWire.Status.schemaMismatch.rawValue
             self.init(isMismatch ? CHORUS_SCHEMA_MISMATCH : CHORUS_REFUSED,
                       isMismatch ? "schema mismatch: \(reason)" : "\(error)")
-        case .schemaMismatch, .wrongSampleSize: self.init(CHORUS_INVALID_ARGUMENT, "\(error)")
+        case .schemaMismatch, .wrongSampleSize, .invalidArgument: self.init(CHORUS_INVALID_ARGUMENT, "\(error)")
         case .timedOut: self.init(CHORUS_TIMED_OUT, "\(error)")
         case .closed: self.init(CHORUS_CLOSED, "the client is closed")
         }

@@ -21,10 +21,13 @@ public enum ClientError: Error, Hashable, Sendable, CustomStringConvertible {
     case timedOut(unacked: Int)
     /// The client was closed.
     case closed
+    /// An argument the client cannot use (a priority without a table, a NaN priority, …).
+    case invalidArgument(String)
 
     public var description: String {
         switch self {
         case .unresolvedHost(let host, let reason): "cannot resolve host \"\(host)\": \(reason)"
+        case .invalidArgument(let reason): "invalid argument: \(reason)"
         case .connectFailed(let reason): "could not connect: \(reason)"
         case .refused(let status, let reason):
             "refused by the server\(status.map { " (status \($0))" } ?? ""): \(reason)"

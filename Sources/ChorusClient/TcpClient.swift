@@ -14,11 +14,18 @@ import Crypto
 /// v2 keeps a copy of each unacked sample, and when the connection breaks it reconnects,
 /// learns from the server where the session stands and sends the rest again: while the server
 /// process lives, every sample lands in its ring exactly once. Use one client from one thread.
+///
+/// A v2 client may name one of the server's replay tables: its samples go there, each with a
+/// priority (``send(_:priority:)``).
 public final class TcpClient {
     public let schema: Schema
     public let wireProtocol: WireProtocol
+    /// The replay table the samples go to; nil: the server's default (its ring, usually).
+    public let table: String?
     /// The most samples unacked at once.
     public let window: Int
+    /// Bytes per sample on the wire: the sample, after its priority when writing a table.
+    private let recordSize: Int
     private let host: String
     private let port: Int
     private let secret: [UInt8]?
@@ -39,19 +46,28 @@ public final class TcpClient {
     public var unacked: Int { Int(nextSequence - ackedBelow) }
 
     /// Connects and completes the handshake. `window` defaults to as many samples as fit in
-    /// 16 MiB (at most 1,024); `secret` is for v2 servers that require authentication.
+    /// 16 MiB (at most 1,024); `secret` is for v2 servers that require authentication; `table`
+    /// (v2 only) names the replay table to write.
     public init(host: String, port: Int, schema: Schema, protocol wireProtocol: WireProtocol = .chorus,
-                window: Int? = nil, secret: [UInt8]? = nil, options: ClientOptions = ClientOptions())
-        throws(ClientError)
+                window: Int? = nil, secret: [UInt8]? = nil, table: String? = nil,
+                options: ClientOptions = ClientOptions()) throws(ClientError)
     {
+        if let table {
+            guard wireProtocol == .chorus else { throw .invalidArgument("only the chorus protocol (v2) can name a table") }
+            guard (1...ChorusWire.maximumTableName).contains(table.utf8.count) else {
+                throw .invalidArgument("a table name must be 1 to \(ChorusWire.maximumTableName) bytes")
+            }
+        }
         self.host = host
         self.port = port
         self.schema = schema
         self.wireProtocol = wireProtocol
-        self.window = max(1, window ?? min(1024, max(1, 16 * 1024 * 1024 / schema.sampleSize)))
+        self.table = table
+        recordSize = schema.sampleSize + (table == nil ? 0 : ChorusWire.priorityPrefixSize)
+        self.window = max(1, window ?? min(1024, max(1, 16 * 1024 * 1024 / recordSize)))
         self.secret = secret
         self.options = options
-        if wireProtocol == .chorus { retained = RetainedSamples(capacity: self.window, sampleSize: schema.sampleSize) }
+        if wireProtocol == .chorus { retained = RetainedSamples(capacity: self.window, sampleSize: recordSize) }
         try connect()
     }
 
@@ -61,16 +77,20 @@ public final class TcpClient {
 
     // MARK: Sending
 
-    /// Sends one sample.
-    public func send(_ sample: Sample) throws(ClientError) {
+    /// Sends one sample; `priority` is its priority in the client's table (only with one).
+    public func send(_ sample: Sample, priority: Double = 1) throws(ClientError) {
         guard sample.schema == schema else { throw .schemaMismatch(expected: schema, given: sample.schema) }
-        try sample.withUnsafeBytes { (bytes) throws(ClientError) in try send(packed: bytes) }
+        try sample.withUnsafeBytes { (bytes) throws(ClientError) in try send(packed: bytes, priorities: [priority]) }
     }
 
     /// Sends many samples, gathering them into as few system calls as the window allows.
     public func send(contentsOf samples: [Sample]) throws(ClientError) {
         for sample in samples where sample.schema != schema {
             throw .schemaMismatch(expected: schema, given: sample.schema)
+        }
+        if table != nil {
+            for sample in samples { try send(sample) }
+            return
         }
         var start = 0
         while start < samples.count {
@@ -81,18 +101,46 @@ public final class TcpClient {
         }
     }
 
-    /// Sends packed samples: each `schema.sampleSize` bytes, leaves in flatten order.
-    public func send(packed bytes: UnsafeRawBufferPointer) throws(ClientError) {
+    /// Sends packed samples: each `schema.sampleSize` bytes, leaves in flatten order. With a
+    /// table, `priorities` holds one priority per sample, or one for all.
+    public func send(packed bytes: UnsafeRawBufferPointer, priorities: [Double] = [1]) throws(ClientError) {
         let sampleSize = schema.sampleSize
         let total = bytes.count / sampleSize
         guard total > 0, total * sampleSize == bytes.count else {
             throw .wrongSampleSize(sampleSize: sampleSize, given: bytes.count)
         }
+        if table != nil { return try sendRecords(bytes, count: total, priorities: priorities) }
+        guard priorities == [1] else { throw .invalidArgument("priorities need a table: connect with `table:`") }
         var sent = 0
         while sent < total {
             try waitForWindowSpace()
             let count = min(total - sent, window - unacked)
             try transmitPieces([UnsafeRawBufferPointer(rebasing: bytes[sent * sampleSize..<(sent + count) * sampleSize])])
+            sent += count
+        }
+    }
+
+    /// Sends `count` packed samples to the client's table, each after its priority (v2's
+    /// layout), a window's worth at a time.
+    private func sendRecords(_ bytes: UnsafeRawBufferPointer, count total: Int, priorities: [Double]) throws(ClientError) {
+        guard priorities.count == 1 || priorities.count == total else {
+            throw .invalidArgument("\(priorities.count) priorities for \(total) samples")
+        }
+        if let bad = priorities.first(where: { !$0.isFinite || $0 < 0 }) {
+            throw .invalidArgument("a priority must be finite and at least 0, not \(bad)")
+        }
+        let sampleSize = schema.sampleSize
+        var sent = 0
+        while sent < total {
+            try waitForWindowSpace()
+            let count = min(total - sent, window - unacked)
+            var records = [UInt8]()
+            records.reserveCapacity(count * recordSize)
+            for index in sent..<sent + count {
+                records.appendLittleEndian((priorities.count == 1 ? priorities[0] : priorities[index]).bitPattern)
+                records += UnsafeRawBufferPointer(rebasing: bytes[index * sampleSize..<(index + 1) * sampleSize])
+            }
+            try records.withBytes { (piece) throws(ClientError) in try transmitPieces([piece]) }
             sent += count
         }
     }
@@ -136,13 +184,13 @@ public final class TcpClient {
 
     /// Sends samples that fit in the window; v2 retains them first, then sends the copies.
     private func transmitPieces(_ pieces: [UnsafeRawBufferPointer]) throws(ClientError) {
-        let count = pieces.reduce(0) { $0 + $1.count } / schema.sampleSize
+        let count = pieces.reduce(0) { $0 + $1.count } / recordSize
         let first = nextSequence
         if retained != nil {
             var offset = first
             for piece in pieces {
                 retained!.store(piece, first: offset)
-                offset += UInt64(piece.count / schema.sampleSize)
+                offset += UInt64(piece.count / recordSize)
             }
         }
         nextSequence += UInt64(count)
@@ -290,7 +338,7 @@ public final class TcpClient {
             mac = Array(HMAC<SHA256>.authenticationCode(for: hello.nonce + sessionID.bytes, using: SymmetricKey(data: secret)))
         }
         let clientHello = ChorusWire.ClientHello(sessionID: sessionID, lowestUnacked: ackedBelow, mac: mac,
-                                                 schemaText: Array(schema.canonicalJSON.utf8))
+                                                 schemaText: Array(schema.canonicalJSON.utf8), table: table)
         do {
             try clientHello.encoded().withBytes { (bytes) throws(BlockingSocket.Failure) in try socket.send([bytes]) }
         } catch {

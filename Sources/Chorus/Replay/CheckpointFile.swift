@@ -50,9 +50,8 @@ struct CheckpointFile: ~Copyable {
     }
 
     func write<T: BitwiseCopyable>(_ values: [T]) throws(ReplayError) {
-        try values.withUnsafeBytes { bytes in
-            Result { () throws(ReplayError) in try write(bytes) }
-        }.get()
+        // `withUnsafeBytes` rethrows untyped errors; the Result keeps this one typed.
+        try values.withUnsafeBytes { bytes in Result { () throws(ReplayError) in try write(bytes) } }.get()
     }
 
     func read<T: BitwiseCopyable>(_ count: Int, of _: T.Type) throws(ReplayError) -> [T] {

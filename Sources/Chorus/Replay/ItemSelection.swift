@@ -11,7 +11,7 @@ protocol ItemSelection: AnyObject {
     /// The slots in an order that, inserted with the same priorities into a new selection of
     /// the same kind, makes it pick exactly as this one does (checkpoints store this).
     var rebuildOrder: [Int32] { get }
-    /// Bytes this selection has allocated.
+    /// Bytes this selection takes when the table is full.
     var allocatedBytes: Int { get }
 }
 
@@ -30,6 +30,6 @@ extension Selector {
 }
 
 extension Array {
-    /// Bytes of element storage this array has allocated.
-    var allocatedBytes: Int { capacity * MemoryLayout<Element>.stride }
+    /// Bytes `count` elements take (the allocator may round the block up a little).
+    var allocatedBytes: Int { count * MemoryLayout<Element>.stride }
 }

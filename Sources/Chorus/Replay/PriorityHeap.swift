@@ -94,6 +94,6 @@ final class PriorityHeap: ItemSelection {
     var rebuildOrder: [Int32] { heap.sorted { stamps[Int($0)] < stamps[Int($1)] } }
 
     var allocatedBytes: Int {
-        heap.allocatedBytes + positions.allocatedBytes + keys.allocatedBytes + stamps.allocatedBytes
+        2 * positions.allocatedBytes + keys.allocatedBytes + stamps.allocatedBytes  // `heap` is reserved to the capacity
     }
 }

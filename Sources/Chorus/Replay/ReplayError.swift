@@ -9,7 +9,7 @@ public enum ReplayError: Error, Sendable, Equatable, CustomStringConvertible {
     case unknownKey(UInt64)
     case schemaMismatch(expected: Schema, given: Schema)
     case wrongSize(sampleSize: Int, given: Int)
-    case invalidBatchSize(Int)
+    case invalidBatchSize(Int, reason: String)
     /// The rate limiter did not let the call proceed within its timeout; `completed` items of
     /// a multi-item insert went in before (a sample draws all or nothing: 0).
     case timedOut(completed: Int)
@@ -26,7 +26,7 @@ public enum ReplayError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unknownKey(let key): "no item with key \(key) in the table"
         case .schemaMismatch(let expected, let given): "the sample's schema \(given) is not the table's \(expected)"
         case .wrongSize(let sampleSize, let given): "\(given) bytes are not a whole number of \(sampleSize)-byte samples"
-        case .invalidBatchSize(let size): "a sample batch needs at least 1 item, not \(size)"
+        case .invalidBatchSize(let size, let reason): "a batch of \(size) cannot be sampled: \(reason)"
         case .timedOut(let completed): "timed out: the rate limiter did not allow the call in time (\(completed) items done)"
         case .closed(let completed): "the table is closed (\(completed) items done)"
         case .checkpoint(let reason): "checkpoint: \(reason)"

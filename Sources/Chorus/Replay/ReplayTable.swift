@@ -143,24 +143,39 @@ public final class ReplayTable: @unchecked Sendable {
         return keys
     }
 
-    /// Inserts as many of `count` packed samples as the rate limiter allows now, without
-    /// waiting, with priorities from `priority(i)`; returns how many. For the transport's I/O
-    /// loops, which must not block (they arm an insert listener when this returns fewer).
+    /// Inserts as many of the records in `bytes` as the rate limiter allows now, without
+    /// waiting; returns how many, and the invalid priority that stopped it early, if one did.
+    /// A record is a packed sample, after its little-endian `Float64` priority when
+    /// `prioritized` (v2's layout for table connections), else with priority 1. For the
+    /// transport's I/O loops, which must not block: they arm an insert listener when this
+    /// inserts fewer than they have.
     ///
-    /// - Precondition: the priorities are valid and the bytes hold `count` whole samples.
-    package func tryInsert(packed bytes: UnsafeRawBufferPointer, count: Int, priority: (Int) -> Double) throws(ReplayError) -> Int {
-        let sampleSize = schema.sampleSize
+    /// - Precondition: `bytes` holds whole records.
+    package func tryInsert(records bytes: UnsafeRawBufferPointer, prioritized: Bool)
+        throws(ReplayError) -> (inserted: Int, invalidPriority: Double?)
+    {
+        let prefix = prioritized ? ChorusWire.priorityPrefixSize : 0
+        let recordSize = prefix + schema.sampleSize
+        let count = bytes.count / recordSize
+        precondition(count * recordSize == bytes.count, "partial record")
         lock.lock()
         defer { lock.unlock() }
         guard !closed else { throw .closed(completed: 0) }
         var inserted = 0
+        var invalid: Double?
         while inserted < count, limiter.canInsert(1, under: rateLimiter) {
-            let sample = UnsafeRawBufferPointer(rebasing: bytes[inserted * sampleSize..<(inserted + 1) * sampleSize])
-            insertLocked(sample, priority: priority(inserted))
+            let record = UnsafeRawBufferPointer(rebasing: bytes[inserted * recordSize..<(inserted + 1) * recordSize])
+            let priority = prioritized
+                ? Double(bitPattern: UInt64(littleEndian: record.loadUnaligned(as: UInt64.self))) : 1
+            guard Self.isValid(priority) else {
+                invalid = priority
+                break
+            }
+            insertLocked(UnsafeRawBufferPointer(rebasing: record[prefix...]), priority: priority)
             inserted += 1
         }
         if inserted > 0 { wakeSamplersLocked() }
-        return inserted
+        return (inserted, invalid)
     }
 
     /// Whether `priority` is one a table accepts: finite and not negative.
@@ -212,9 +227,13 @@ public final class ReplayTable: @unchecked Sendable {
 
     /// Draws `batchSize` items (with replacement, by the sampler) once the rate limiter allows
     /// that many samples, waiting at most `timeout` (forever when nil); each item's times-sampled
-    /// count rises, and an item that reaches `maxTimesSampled` is removed. All or nothing.
+    /// count rises, and an item that reaches `maxTimesSampled` is removed.
+    ///
+    /// A batch is drawn whole or not at all, so a timeout loses nothing. Its size must therefore
+    /// fit the limiter's band (`maxDiff − minDiff`; a queue's size) and, with `maxTimesSampled`,
+    /// the table (`maxSize × maxTimesSampled`): a larger batch could never be drawn and is refused.
     public func sample(batchSize: Int, timeout: Duration? = nil) throws(ReplayError) -> ReplaySample {
-        guard batchSize >= 1 else { throw .invalidBatchSize(batchSize) }
+        try checkBatchSize(batchSize)
         return try ReplaySample(schema: schema, batchSize: batchSize) { (leaves) throws(ReplayError) in
             try sample(batchSize: batchSize, into: leaves, timeout: timeout)
         }
@@ -224,6 +243,7 @@ public final class ReplayTable: @unchecked Sendable {
     /// ``sample(batchSize:timeout:)`` into memory the caller owns (the C ABI's NumPy arrays).
     package func sample(batchSize: Int, into leaves: [UnsafeMutableRawPointer], timeout: Duration?) throws(ReplayError) -> ReplayDraws {
         precondition(leaves.count == schema.leaves.count, "one buffer per leaf")
+        try checkBatchSize(batchSize)
         let deadline = timeout.map(Deadline.init(after:))
         var draws = ReplayDraws(capacity: batchSize)
         lock.lock()
@@ -248,6 +268,17 @@ public final class ReplayTable: @unchecked Sendable {
         }
         wakeInsertersLocked()
         return draws
+    }
+
+    /// Throws unless a batch of `batchSize` could ever be drawn whole (see `sample`).
+    private func checkBatchSize(_ batchSize: Int) throws(ReplayError) {
+        guard batchSize >= 1 else { throw .invalidBatchSize(batchSize, reason: "a batch needs at least 1 item") }
+        if rateLimiter.maxDiff - rateLimiter.minDiff < Double(batchSize) {
+            throw .invalidBatchSize(batchSize, reason: "the rate limiter's band (maxDiff − minDiff = \(rateLimiter.maxDiff - rateLimiter.minDiff)) is narrower: the batch could never be drawn whole")
+        }
+        if let maxTimesSampled, maxSize * maxTimesSampled < batchSize {
+            throw .invalidBatchSize(batchSize, reason: "the table holds at most \(maxSize) items of \(maxTimesSampled) samples each")
+        }
     }
 
     // MARK: Changing items
@@ -302,7 +333,7 @@ public final class ReplayTable: @unchecked Sendable {
         lock.withLock {
             maxSize * schema.sampleSize + samplerSelection.allocatedBytes + removerSelection.allocatedBytes
                 + generations.allocatedBytes + priorities.allocatedBytes + timesSampled.allocatedBytes
-                + freeSlots.allocatedBytes
+                + freeSlots.capacity * MemoryLayout<Int32>.stride
         }
     }
 

@@ -32,5 +32,5 @@ final class UniformSelection: ItemSelection {
 
     var rebuildOrder: [Int32] { slots }
 
-    var allocatedBytes: Int { slots.allocatedBytes + positions.allocatedBytes }
+    var allocatedBytes: Int { 2 * positions.allocatedBytes }  // `slots` is reserved to the capacity
 }

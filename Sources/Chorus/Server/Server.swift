@@ -18,11 +18,16 @@ import ChorusCore
 ///
 /// One consumer at a time: `next()`, `withNextBatch`, and iterating `batches()` all take from
 /// the same sequence of batches. Producers may be on any number of threads.
+///
+/// Beside the ring, a server may hold replay tables (``ReplayTable``) for off-policy learners:
+/// v2 clients name a table in their hello, v1 clients write `defaultTable` when one is set, and
+/// the learner samples with ``sample(from:batchSize:timeout:)``.
 public final class Server: Sendable {
     public let schema: Schema
     public let batchSize: Int
     public let numBuffers: Int
     let ring: Ring
+    let replayTables: ReplayTables
     /// Lock order: outermost. Held while a transport starts (no other lock is taken then: the
     /// loops register with the ring from their own threads) and while its counters are read
     /// (their leaf locks).
@@ -35,8 +40,11 @@ public final class Server: Sendable {
         case shutDown(Transport?)
     }
 
-    /// Allocates the ring: `numBuffers × batchSize` sample slots, zero-filled.
-    public init(schema: Schema, batchSize: Int, numBuffers: Int = 3) throws(ServerError) {
+    /// Allocates the ring: `numBuffers × batchSize` sample slots, zero-filled; `tables` (of the
+    /// same schema, distinct names) are served beside it, and `defaultTable`, when set, takes
+    /// the samples of clients that name no table (v1 clients among them) instead of the ring.
+    public init(schema: Schema, batchSize: Int, numBuffers: Int = 3, tables: [ReplayTable] = [],
+                defaultTable: String? = nil) throws(ServerError) {
         guard batchSize >= 1 else { throw .invalidBatchSize(batchSize) }
         guard numBuffers >= 2 else { throw .invalidBufferCount(numBuffers) }
         let (slots, slotsOverflow) = batchSize.multipliedReportingOverflow(by: numBuffers)
@@ -47,6 +55,7 @@ public final class Server: Sendable {
         self.schema = schema
         self.batchSize = batchSize
         self.numBuffers = numBuffers
+        replayTables = try ReplayTables(tables, schema: schema, defaultTable: defaultTable)
         ring = Ring(schema: schema, batchSize: batchSize, numBuffers: numBuffers)
     }
 
@@ -104,7 +113,7 @@ public final class Server: Sendable {
             guard case .notListening = state else {
                 throw .notStartable("the server is already listening, or shut down")
             }
-            let started = try Transport(ring: ring, configurations: listeners, options: options)
+            let started = try Transport(ring: ring, tables: replayTables, configurations: listeners, options: options)
             state = .listening(started)
             return started.listeners
         }
@@ -196,6 +205,7 @@ public final class Server: Sendable {
     /// complete batch, then `nil`.
     public func shutdown() {
         ring.shutdown()
+        replayTables.all.forEach { $0.close() }
         let stopping = transport.withLock { state -> Transport? in
             guard case .listening(let transport) = state else {
                 if case .notListening = state { state = .shutDown(nil) }

@@ -8,6 +8,8 @@ public enum ServerError: Error, Hashable, Sendable, CustomStringConvertible {
     case invalidBufferCount(Int)
     /// `numBuffers × batchSize × sampleSize` does not fit in memory's address range.
     case ringTooLarge(schema: Schema, batchSize: Int, numBuffers: Int)
+    /// The replay tables do not fit the server: another schema, a name twice, an unknown default.
+    case invalidTables(String)
 
     public var description: String {
         switch self {
@@ -17,6 +19,8 @@ public enum ServerError: Error, Hashable, Sendable, CustomStringConvertible {
             "\(count) buffers are too few: at least 2 are needed (default 3)"
         case .ringTooLarge(let schema, let batchSize, let numBuffers):
             "a ring of \(numBuffers) × \(batchSize) samples of \(schema.sampleSize) bytes is too large"
+        case .invalidTables(let reason):
+            "invalid replay tables: \(reason)"
         }
     }
 }

@@ -52,13 +52,20 @@ final class Connection {
     /// v2, once the hello was accepted: the session, and the sequence number of the next sample.
     var session: Session?
     var nextSequence: UInt64 = 0
+    /// The replay table the samples go to; nil: the ring.
+    var table: ReplayTable?
+    /// Whether each sample comes after its 8-byte priority (v2 clients that named a table).
+    var carriesPriorities = false
+    /// Bytes per sample on the wire: the sample, after its priority when it carries one.
+    var recordSize: Int
 
     /// When the handshake (or the refusal's goodbye) must be done.
     var deadline: ContinuousClock.Instant?
     var lastReceive: ContinuousClock.Instant
 
     init(owner: ConnectionOwner, fd: Int32, listener: Int, wireProtocol: WireProtocol, phase: Phase,
-         receiveCapacity: Int, helloSize: Int, now: ContinuousClock.Instant) {
+         receiveCapacity: Int, helloSize: Int, sampleSize: Int, now: ContinuousClock.Instant) {
+        recordSize = sampleSize
         self.owner = owner
         self.fd = fd
         self.listener = listener

@@ -11,7 +11,9 @@ final class Transport: Sendable {
     private let threads: [IOThread]
 
     /// Binds every listener (so address errors surface here), then starts the I/O threads.
-    init(ring: Ring, configurations: [ListenerConfiguration], options: TransportOptions) throws(TransportError) {
+    init(ring: Ring, tables: ReplayTables, configurations: [ListenerConfiguration], options: TransportOptions)
+        throws(TransportError)
+    {
         guard options.ioThreads >= 1, options.maxConnections >= 1 else {
             throw .notStartable("ioThreads and maxConnections must be at least 1")
         }
@@ -45,7 +47,7 @@ final class Transport: Sendable {
         do throws(TransportError) {
             for index in 0..<options.ioThreads {
                 loops.append(try TransportLoop(
-                    index: index, ring: ring, listeners: Array(zip(configurations, sockets[index])),
+                    index: index, ring: ring, tables: tables, listeners: Array(zip(configurations, sockets[index])),
                     options: options, counters: counters, sessions: sessions))
             }
         } catch {

@@ -36,6 +36,17 @@ extension TransportLoop {
         if let reason = schema.difference(fromClient: clientSchema) {
             return refuse(connection, .schemaMismatch, reason, .schemaMismatch)
         }
+        var table = tables.defaultTable
+        if let name = hello.table {
+            do {
+                table = try tables.named(name)
+            } catch {
+                return refuse(connection, .unknownTable, "\(error)", .unknownTable)
+            }
+            connection.carriesPriorities = true
+            connection.recordSize = ChorusWire.priorityPrefixSize + schema.sampleSize
+        }
+        connection.table = table
         let (session, next, resumed) = sessions.attach(
             hello.sessionID, lowestUnacked: hello.lowestUnacked, owner: connection.owner, now: .now)
         if resumed { counters.resumed.add(1, ordering: .relaxed) }

@@ -4,23 +4,27 @@ import ChorusCore
 import Glibc
 #endif
 
-/// Samples from the socket into the ring: whole samples are committed (through the receive
-/// buffer, or straight from the socket for large ones), then acked.
+/// Samples from the socket into the ring or a replay table: whole samples are committed
+/// (through the receive buffer, or straight from the socket for large ones bound for the ring),
+/// then acked.
 extension TransportLoop {
     enum Ingested {
         case committed(Int)
-        case ringFull
-        case ringShutDown
+        /// The ring is full, or the table's rate limiter allows no insert now.
+        case noRoom
+        /// The ring or table was shut down.
+        case closed
         case superseded
     }
 
     /// Commits every whole sample received, then owes an ack for them.
     func ingest(_ connection: Connection) {
+        if let table = connection.table { return ingest(connection, into: table) }
         let sampleSize = schema.sampleSize
         var committed = 0
         ingesting: while connection.buffer.wholeSamples(of: sampleSize) > 0 {
             let received = connection.buffer.unconsumed
-            let outcome = commit(connection, upTo: connection.buffer.wholeSamples(of: sampleSize)) { ring, reservation in
+            let outcome = commitToRing(connection, upTo: connection.buffer.wholeSamples(of: sampleSize)) { ring, reservation in
                 ring.write(UnsafeRawBufferPointer(rebasing: received[..<(reservation.count * sampleSize)]),
                            into: reservation)
                 return reservation.count
@@ -29,10 +33,10 @@ extension TransportLoop {
             case .committed(let count):
                 connection.buffer.consume(count * sampleSize)
                 committed += count
-            case .ringFull:
+            case .noRoom:
                 stall(connection)
                 break ingesting
-            case .ringShutDown, .superseded:
+            case .closed, .superseded:
                 closeConnection(connection)
                 return
             }
@@ -60,7 +64,7 @@ extension TransportLoop {
             let waiting = Socket.waitingBytes(connection.fd) / sampleSize
             guard waiting > 0 else { break }
             var short: ShortRead?
-            let outcome = commit(connection, upTo: min(waiting, perRead, budget / sampleSize)) { ring, reservation in
+            let outcome = commitToRing(connection, upTo: min(waiting, perRead, budget / sampleSize)) { ring, reservation in
                 let slots = ring.slotBuffers(for: reservation)
                 let read = Socket.readWaiting(connection.fd, into: slots, limit: options.directReadLimit)
                 guard read != reservation.count * sampleSize else { return reservation.count }
@@ -75,10 +79,10 @@ extension TransportLoop {
                     violated("a direct read stayed short; the unfilled samples were voided", connection)
                     return committed
                 }
-            case .ringFull:
+            case .noRoom:
                 stall(connection)
                 break reading
-            case .ringShutDown, .superseded:
+            case .closed, .superseded:
                 closeConnection(connection)
                 return committed
             }
@@ -134,10 +138,56 @@ extension TransportLoop {
         return .completed
     }
 
+    /// Commits the whole records received into `table` (as many as its rate limiter allows now),
+    /// then owes an ack for them. A record with an invalid priority ends the connection after
+    /// the records before it.
+    private func ingest(_ connection: Connection, into table: ReplayTable) {
+        let recordSize = connection.recordSize
+        var committed = 0
+        var invalidPriority: Double?  // set when a record carries one: the connection ends
+        ingesting: while invalidPriority == nil, connection.buffer.wholeSamples(of: recordSize) > 0 {
+            let received = connection.buffer.unconsumed
+            let count = connection.buffer.wholeSamples(of: recordSize)
+            let outcome = commit(connection) { () -> Ingested in
+                do throws(ReplayError) {
+                    let result = try table.tryInsert(
+                        records: UnsafeRawBufferPointer(rebasing: received[..<(count * recordSize)]),
+                        prioritized: connection.carriesPriorities)
+                    invalidPriority = result.invalidPriority
+                    return result.inserted == 0 && invalidPriority == nil ? .noRoom : .committed(result.inserted)
+                } catch {
+                    return .closed
+                }
+            }
+            switch outcome {
+            case .committed(let count):
+                connection.buffer.consume(count * recordSize)
+                committed += count
+            case .noRoom:
+                stall(connection)
+                break ingesting
+            case .closed, .superseded:
+                closeConnection(connection)
+                return
+            }
+        }
+        connection.buffer.compact()
+        acknowledge(committed, on: connection)
+        if invalidPriority != nil, !connection.isClosing {
+            counters.refused(.invalidPriority)
+            connection.receive = connection.receive.isInFlight ? connection.receive : .peerClosed
+            closeConnection(connection)
+        }
+    }
+
     private func stall(_ connection: Connection) {
         connection.receive = .stalled(peerClosed: connection.receive == .peerClosed)
         counters.stalls.add(1, ordering: .relaxed)
-        if let spaceListener { ring.armSpaceListener(spaceListener) }
+        if let table = connection.table {
+            insertListeners[table.name].map(table.armInsertListener)
+        } else if let spaceListener {
+            ring.armSpaceListener(spaceListener)
+        }
     }
 
     /// Owes the peer an ack for `committed` more samples, and sends it if nothing is in flight.
@@ -155,19 +205,24 @@ extension TransportLoop {
     /// the reservation to the samples it did write) and say how many samples are valid, and
     /// commits; the session and the acks advance by the valid ones. A v2 connection does this only
     /// while it owns its session, and advances the session in the same critical section.
-    private func commit(
+    private func commitToRing(
         _ connection: Connection, upTo count: Int, fill: (Ring, inout Reservation) -> Int
     ) -> Ingested {
-        func attempt() -> Ingested {
+        commit(connection) {
             do throws(RingError) {
-                guard var reservation = try ring.tryReserve(upTo: count) else { return .ringFull }
+                guard var reservation = try ring.tryReserve(upTo: count) else { return .noRoom }
                 let valid = fill(ring, &reservation)
                 ring.commit(reservation)
                 return .committed(valid)
             } catch {
-                return .ringShutDown
+                return .closed
             }
         }
+    }
+
+    /// Runs `attempt`, which commits samples somewhere and says how many; for a v2 connection only
+    /// while it owns its session, advancing the session in the same critical section.
+    private func commit(_ connection: Connection, _ attempt: () -> Ingested) -> Ingested {
         guard let session = connection.session else { return attempt() }
         let outcome = session.ifOwned(by: connection.owner, now: .now) { next -> Ingested in
             let outcome = attempt()

@@ -30,6 +30,7 @@ final class TransportLoop: @unchecked Sendable {
 
     let index: Int
     let ring: Ring
+    let tables: ReplayTables
     let options: TransportOptions
     let counters: TransportCounters
     let sessions: SessionRegistry
@@ -42,6 +43,8 @@ final class TransportLoop: @unchecked Sendable {
     private let stopRequested = Atomic<Bool>(false)
     /// This loop's registration with the ring while `run` runs (see `Ring.addSpaceListener`).
     private(set) var spaceListener: Int?
+    /// This loop's registration with each replay table while `run` runs, by table name.
+    private(set) var insertListeners: [String: Int] = [:]
     private var lastExpiry = ContinuousClock.now
     private let receiveCapacity: Int
     private let helloSize: Int
@@ -59,10 +62,11 @@ final class TransportLoop: @unchecked Sendable {
 
     var schema: Schema { ring.schema }
 
-    init(index: Int, ring: Ring, listeners: [(ListenerConfiguration, Int32)], options: TransportOptions,
-         counters: TransportCounters, sessions: SessionRegistry) throws(TransportError) {
+    init(index: Int, ring: Ring, tables: ReplayTables, listeners: [(ListenerConfiguration, Int32)],
+         options: TransportOptions, counters: TransportCounters, sessions: SessionRegistry) throws(TransportError) {
         self.index = index
         self.ring = ring
+        self.tables = tables
         self.options = options
         self.counters = counters
         self.sessions = sessions
@@ -102,10 +106,12 @@ final class TransportLoop: @unchecked Sendable {
 
     /// Runs until stopped, on the calling (dedicated) thread.
     func run() {
-        spaceListener = ring.addSpaceListener { [wakeFD] in
+        let wake: @Sendable () -> Void = { [wakeFD] in
             var one: UInt64 = 1
             _ = write(wakeFD, &one, 8)
         }
+        spaceListener = ring.addSpaceListener(wake)
+        for table in tables.all { insertListeners[table.name] = table.addInsertListener(wake) }
         for index in listeners.indices { armAccept(index) }
         armWake()
         armTick()
@@ -116,6 +122,8 @@ final class TransportLoop: @unchecked Sendable {
         uring.close()
         if let spaceListener { ring.removeSpaceListener(spaceListener) }
         spaceListener = nil
+        for table in tables.all { insertListeners[table.name].map(table.removeInsertListener) }
+        insertListeners = [:]
     }
 
     /// Closes the listening sockets; for a loop whose thread never started, the whole cleanup.
@@ -206,7 +214,9 @@ final class TransportLoop: @unchecked Sendable {
                 refuse(connection, .serverFull, "server full: \(options.maxConnections) connections", .serverFull)
             }
         default:
-            // v1: the handshake is sent first; the connection streams as soon as it is out.
+            // v1: the handshake is sent first; the connection streams as soon as it is out, to
+            // the default table if the server has one.
+            connection.table = tables.defaultTable
             connection.send.queue(shared: UnsafeRawBufferPointer(echoHandshake))
         }
         sendNext(connection)
@@ -225,7 +235,8 @@ final class TransportLoop: @unchecked Sendable {
         generations[slot] &+= 1
         let owner = ConnectionOwner(loop: index, slot: slot, generation: generations[slot])
         let connection = Connection(owner: owner, fd: fd, listener: listener, wireProtocol: wireProtocol, phase: phase,
-                                    receiveCapacity: receiveCapacity, helloSize: helloSize, now: .now)
+                                    receiveCapacity: receiveCapacity, helloSize: helloSize,
+                                    sampleSize: schema.sampleSize, now: .now)
         slots[slot] = connection
         counters.active.add(1, ordering: .relaxed)
         return connection
@@ -357,7 +368,7 @@ final class TransportLoop: @unchecked Sendable {
     /// poll until another whole one waits (SO_RCVLOWAT). Otherwise: receive into the buffer.
     private func receiveNext(_ connection: Connection) {
         guard connection.receive == .idle, !connection.isClosing else { return }
-        if connection.isStreaming, connection.buffer.isEmpty, readsDirectly {
+        if connection.isStreaming, connection.buffer.isEmpty, readsDirectly, connection.table == nil {
             readDirectly(connection)
             guard connection.receive == .idle, !connection.isClosing else { return }
             guard connection.buffer.isEmpty else {

@@ -2,7 +2,9 @@
 public struct TransportMetrics: Hashable, Sendable {
     /// Why a connection was refused or closed by the server.
     public enum Refusal: String, Hashable, Sendable, CaseIterable {
-        case schemaMismatch, authenticationFailed, malformedHello, serverFull, shuttingDown
+        case schemaMismatch, authenticationFailed, malformedHello, serverFull, shuttingDown, unknownTable
+        /// A sample for a replay table carried a NaN, infinite or negative priority.
+        case invalidPriority
         case handshakeTimeout, sendTimeout, idleTimeout
     }
 

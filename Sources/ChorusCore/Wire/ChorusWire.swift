@@ -21,7 +21,14 @@ package enum ChorusWire {
         /// Reserved: a reconnect takes its session over instead (see the spec, §6).
         case sessionAlreadyConnected = 5
         case shuttingDown = 6
+        /// The hello names a replay table the server does not have.
+        case unknownTable = 7
     }
+
+    /// The longest table name a hello may carry.
+    package static let maximumTableName = 255
+    /// Bytes before each sample on a connection that writes a replay table: its priority.
+    package static let priorityPrefixSize = 8
 
     package struct ServerHello: Hashable, Sendable {
         package var authenticationRequired: Bool
@@ -59,20 +66,29 @@ package enum ChorusWire {
         package var lowestUnacked: UInt64
         package var mac: [UInt8]
         package var schemaText: [UInt8]
+        /// The replay table the samples go to (flag bit 0; each sample then carries a priority);
+        /// nil: the server's default destination.
+        package var table: String?
 
-        package init(sessionID: SessionID, lowestUnacked: UInt64, mac: [UInt8], schemaText: [UInt8]) {
+        package init(sessionID: SessionID, lowestUnacked: UInt64, mac: [UInt8], schemaText: [UInt8], table: String? = nil) {
             self.sessionID = sessionID
             self.lowestUnacked = lowestUnacked
             self.mac = mac
             self.schemaText = schemaText
+            self.table = table
         }
 
         package func encoded() -> [UInt8] {
-            var bytes = magic + [version, 0, 0, 0] + sessionID.bytes
+            var bytes = magic + [version, table == nil ? 0 : 1, 0, 0] + sessionID.bytes
             bytes.appendLittleEndian(lowestUnacked)
             bytes += mac
             bytes.appendLittleEndian(UInt32(schemaText.count))
-            return bytes + schemaText
+            bytes += schemaText
+            if let table {
+                let name = Array(table.utf8.prefix(maximumTableName))
+                bytes += [UInt8(name.count)] + name
+            }
+            return bytes
         }
 
         package static func decode(_ bytes: ArraySlice<UInt8>) -> WireDecoding<ClientHello> {
@@ -85,8 +101,16 @@ package enum ChorusWire {
                 return .malformed("schema text of \(length) bytes exceeds the limit of \(maximumSchemaText)")
             }
             guard let text = reader.read(Int(length)) else { return .incomplete }
+            var table: String?
+            if head[head.startIndex + 5] & 1 == 1 {
+                guard let length = reader.read(UInt8.self), let name = reader.read(Int(length)) else { return .incomplete }
+                guard length > 0, let valid = String(validating: name, as: UTF8.self) else {
+                    return .malformed("the table name is empty or not UTF-8")
+                }
+                table = valid
+            }
             let hello = ClientHello(sessionID: SessionID(bytes: session), lowestUnacked: lowest,
-                                    mac: Array(mac), schemaText: Array(text))
+                                    mac: Array(mac), schemaText: Array(text), table: table)
             return .complete(hello, consumed: reader.consumed)
         }
     }

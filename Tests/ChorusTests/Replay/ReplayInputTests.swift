@@ -11,7 +11,7 @@ import Testing
         let keys = try Replay.fill(table, 0..<3)
         #expect(throws: ReplayError.self) { try table.insert(Tagged.small.sample(9), priority: priority) }
         #expect(throws: ReplayError.self) {
-            try table.insert(packed: Tagged.small.packed([9, 10]).withUnsafeBytes { $0 }, priorities: [1, priority])
+            try Tagged.small.packed([9, 10]).withUnsafeBytes { try table.insert(packed: $0, priorities: [1, priority]) }
         }
         #expect(throws: ReplayError.self) { try table.updatePriorities([keys[0]!: 2, keys[1]!: priority]) }
         #expect(table.size == 3)
@@ -52,9 +52,13 @@ import Testing
             try ReplayTable(name: "t", schema: Replay.schema, maxSize: 1, rateLimiter: limiter, maxTimesSampled: 0)
         }
         let table = try Replay.table(4)
-        #expect(throws: ReplayError.invalidBatchSize(0)) { try table.sample(batchSize: 0) }
+        #expect(throws: ReplayError.self) { try table.sample(batchSize: 0) }
+        let queue = try ReplayTable.queue(name: "queue", schema: Replay.schema, size: 8)
+        #expect(throws: ReplayError.self, "a batch larger than the queue could never be drawn") {
+            try queue.sample(batchSize: 9)
+        }
         #expect(throws: ReplayError.wrongSize(sampleSize: 20, given: 21)) {
-            try table.insert(packed: [UInt8](repeating: 0, count: 21).withUnsafeBytes { $0 })
+            try [UInt8](repeating: 0, count: 21).withUnsafeBytes { try table.insert(packed: $0) }
         }
         let other = try Schema(["id": .leaf(.uint32)])
         #expect(throws: ReplayError.self) { try table.insert(Sample(schema: other)) }
@@ -65,7 +69,7 @@ import Testing
         for sampler in [Selector.uniform, .prioritized(priorityExponent: 0.6), .fifo] {
             let table = try ReplayTable(name: "t", schema: Replay.schema, maxSize: 100_000, sampler: sampler,
                                         remover: .fifo, rateLimiter: .minSize(1))
-            try table.insert(packed: Tagged.small.packed(0..<150_000).withUnsafeBytes { $0 })
+            try Tagged.small.packed(0..<150_000).withUnsafeBytes { _ = try table.insert(packed: $0) }
             // Allowing a few kilobytes per table (the allocator rounds arrays up; the sum tree's top).
             let perItem = Double(table.reservedBytes - 4096) / 100_000 - Double(Replay.schema.sampleSize)
             #expect(perItem <= 32, "\(sampler): \(perItem) bytes of bookkeeping per item")
