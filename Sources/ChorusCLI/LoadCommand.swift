@@ -24,6 +24,9 @@ struct LoadCommand: ParsableCommand {
     @Option(help: "Unacked samples allowed per connection (default: what fits in 16 MiB, at most 1024).")
     var window: Int?
     @Option(help: "A file with the v2 shared secret.") var secretFile: String?
+    @Option(help: "The replay table to write (chorus protocol only); each sample carries --priority.")
+    var table: String?
+    @Option(help: "The priority of every sample sent to --table.") var priority = 1.0
 
     func validate() throws {
         guard WireProtocol(rawValue: wireProtocol) != nil else { throw ValidationError("--protocol is echo or chorus") }
@@ -32,6 +35,8 @@ struct LoadCommand: ParsableCommand {
             throw ValidationError("connection numbers must stay within 0..<2^24")
         }
         if let count, count < 1 { throw ValidationError("--count must be at least 1") }
+        if table != nil && wireProtocol != "chorus" { throw ValidationError("--table needs --protocol chorus") }
+        guard priority.isFinite && priority >= 0 else { throw ValidationError("--priority must be finite and at least 0") }
     }
 
     func run() throws {
@@ -46,11 +51,11 @@ struct LoadCommand: ParsableCommand {
         let start = ContinuousClock.now
         for connection in firstConnection..<firstConnection + connections {
             group.enter()
-            Thread { [host, port, window, count, tally] in
+            Thread { [host, port, window, count, tally, table, priority] in
                 defer { group.leave() }
                 do {
                     let client = try TcpClient(host: host, port: port, schema: schema, protocol: wireProtocol,
-                                               window: window, secret: secret)
+                                               window: window, secret: secret, table: table)
                     var pattern = LoadPattern(schema: schema, blockSize: blockSize)
                     var sequence: UInt64 = 0
                     let limit = UInt64(count ?? .max)
@@ -58,7 +63,8 @@ struct LoadCommand: ParsableCommand {
                         let samples = Int(min(UInt64(blockSize), limit - sequence))
                         pattern.number(connection: connection, from: sequence)
                         try pattern.block.withUnsafeBytes {
-                            try client.send(packed: UnsafeRawBufferPointer(rebasing: $0[..<(samples * schema.sampleSize)]))
+                            try client.send(packed: UnsafeRawBufferPointer(rebasing: $0[..<(samples * schema.sampleSize)]),
+                                            priorities: [priority])
                         }
                         sequence += UInt64(samples)
                     }

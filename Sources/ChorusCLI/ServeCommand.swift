@@ -1,5 +1,6 @@
 import ArgumentParser
 import Chorus
+import ChorusCore
 import Foundation
 
 /// `chorus serve`: a learner endpoint that takes samples over TCP and consumes the batches.
@@ -26,6 +27,12 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Stop after this many batches.") var batches: Int?
     @Option(help: "Append every batch to this file: each leaf's bytes in flatten order (batchSize × leaf bytes).")
     var record: String?
+    @Option(help: ArgumentHelp("A replay table beside the ring (repeatable): \(TableSpecification.help).", valueName: "spec"))
+    var table: [TableSpecification] = []
+    @Option(help: "The table that v1 clients and v2 clients naming no table write (default: the ring).")
+    var defaultTable: String?
+    @Option(help: "A directory for table checkpoints: tables found there are restored at start, every table is written there at exit.")
+    var checkpointDirectory: String?
     @Option(help: "Seconds between progress lines.") var progressInterval = 1.0
     @Flag(help: "Print no progress lines.") var quiet = false
 
@@ -38,7 +45,10 @@ struct ServeCommand: ParsableCommand {
     func run() throws {
         StopSignals.blockInEveryThread()
         let schema = try loadSchema(schema)
-        let server = try Server(schema: schema, batchSize: batchSize, numBuffers: numBuffers)
+        let tables = try table.map { try restoredOrNew($0, schema: schema) }
+        for table in tables { try table.validate(batchSize: batchSize) }
+        let server = try Server(schema: schema, batchSize: batchSize, numBuffers: numBuffers, tables: tables,
+                                defaultTable: defaultTable)
         var listeners: [ListenerConfiguration] = []
         if let echoPort { listeners.append(.echo(host: bind, port: echoPort)) }
         if let port { listeners.append(.chorus(host: bind, port: port, secret: try loadSecret(secretFile))) }
@@ -53,24 +63,91 @@ struct ServeCommand: ParsableCommand {
         }
         let reporter = quiet ? nil : ProgressReporter(server: server, interval: progressInterval)
         let recorder = try record.map { try BatchRecorder(path: $0) }
-        var consumed = 0
+        let consumed = Locked(0)
+        let countBatch: @Sendable () -> Void = { [batches] in
+            if consumed.withLock({ $0 += 1; return $0 }) == batches { server.shutdown() }
+        }
+        let samplers = TableSamplers(tables: tables, batchSize: batchSize, onBatch: countBatch)
         let start = ContinuousClock.now
         for batch in server.batches() {
             try recorder?.append(batch)
-            consumed += 1
-            if let batches, consumed >= batches { server.shutdown() }
+            countBatch()
         }
+        try samplers.join()
         reporter?.stop()
+        if let checkpointDirectory {
+            for table in tables {
+                let bytes = try table.checkpoint(to: Self.checkpointPath(checkpointDirectory, table.name))
+                say("checkpoint: table \(table.name), \(table.size) items, \(bytes) bytes")
+            }
+        }
+        let consumedBatches = consumed.withLock { $0 }
         let elapsed = (ContinuousClock.now - start).seconds
         let metrics = server.metrics
         say(String(format: "done: %d batches, %d samples in %.2f s; connections %d, refused %d, truncated %d, "
                    + "read straight into the ring %d",
-                   consumed, consumed * batchSize, elapsed, metrics.transport.connectionsAccepted,
+                   consumedBatches, consumedBatches * batchSize, elapsed, metrics.transport.connectionsAccepted,
                    metrics.transport.refusals.values.reduce(0, +), metrics.transport.samplesTruncated,
                    metrics.transport.samplesReadDirectly))
         if let reason = metrics.transport.lastInternalError {
             say("connections closed on an internal error: \(metrics.transport.internalErrors); last: \(reason)")
         }
+    }
+}
+
+extension ServeCommand {
+    static func checkpointPath(_ directory: String, _ table: String) -> String { "\(directory)/\(table).table" }
+
+    /// The table `specification` names, restored from the checkpoint directory when it holds one.
+    private func restoredOrNew(_ specification: TableSpecification, schema: Schema) throws -> ReplayTable {
+        if let checkpointDirectory {
+            let path = Self.checkpointPath(checkpointDirectory, specification.name)
+            if FileManager.default.fileExists(atPath: path) {
+                let table = try ReplayTable(checkpoint: path)
+                guard table.schema == schema else {
+                    throw CommandFailure("\(path) holds a table of another schema: \(table.schema)")
+                }
+                say("restored: table \(table.name), \(table.size) items from \(path)")
+                return table
+            }
+        }
+        return try specification.table(schema: schema)
+    }
+}
+
+/// The learner's side of `serve` for replay tables: one thread per table sampling batches until
+/// the table closes (the server shut down).
+final class TableSamplers: Sendable {
+    private let group = DispatchGroup()
+    private let failures = Locked<[String]>([])
+
+    init(tables: [ReplayTable], batchSize: Int, onBatch: @escaping @Sendable () -> Void) {
+        for table in tables {
+            group.enter()
+            Thread { [group, failures] in
+                defer { group.leave() }
+                while true {
+                    do throws(ReplayError) {
+                        _ = try table.sample(batchSize: batchSize, timeout: .seconds(1))
+                        onBatch()
+                    } catch .timedOut {
+                        continue
+                    } catch .closed {
+                        return
+                    } catch {
+                        failures.withLock { $0.append("table \(table.name): \(error)") }
+                        return
+                    }
+                }
+            }.start()
+        }
+    }
+
+    /// Waits for every sampler; throws what any of them failed with.
+    func join() throws {
+        group.wait()
+        let failures = failures.withLock { $0 }
+        if !failures.isEmpty { throw CommandFailure(failures.joined(separator: "\n")) }
     }
 }
 
@@ -82,6 +159,7 @@ final class ProgressReporter {
     init(server: Server, interval: Double) {
         thread = Thread {
             var last = server.metrics
+            var lastTables = server.tables.map(\.info)
             var lastTime = ContinuousClock.now
             while !Thread.current.isCancelled {
                 Thread.sleep(forTimeInterval: interval)
@@ -94,6 +172,13 @@ final class ProgressReporter {
                 say(String(format: "%8.0f batches/s  %10.0f samples/s  %8.1f MB/s  connections %d  total %d batches",
                            batches, samples, bytes / 1e6, metrics.transport.connectionsActive,
                            metrics.ring.batchesDelivered))
+                let tables = server.tables.map(\.info)
+                for (table, before) in zip(tables, lastTables) {
+                    say(String(format: "  table %@: %d items  %10.0f inserts/s  %10.0f samples/s",
+                               table.name, table.size, Double(table.inserts - before.inserts) / interval,
+                               Double(table.samples - before.samples) / interval))
+                }
+                lastTables = tables
                 last = metrics
                 lastTime = now
             }

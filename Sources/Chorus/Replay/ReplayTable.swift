@@ -233,7 +233,7 @@ public final class ReplayTable: @unchecked Sendable {
     /// fit the limiter's band (`maxDiff − minDiff`; a queue's size) and, with `maxTimesSampled`,
     /// the table (`maxSize × maxTimesSampled`): a larger batch could never be drawn and is refused.
     public func sample(batchSize: Int, timeout: Duration? = nil) throws(ReplayError) -> ReplaySample {
-        try checkBatchSize(batchSize)
+        try validate(batchSize: batchSize)
         return try ReplaySample(schema: schema, batchSize: batchSize) { (leaves) throws(ReplayError) in
             try sample(batchSize: batchSize, into: leaves, timeout: timeout)
         }
@@ -243,7 +243,7 @@ public final class ReplayTable: @unchecked Sendable {
     /// ``sample(batchSize:timeout:)`` into memory the caller owns (the C ABI's NumPy arrays).
     package func sample(batchSize: Int, into leaves: [UnsafeMutableRawPointer], timeout: Duration?) throws(ReplayError) -> ReplayDraws {
         precondition(leaves.count == schema.leaves.count, "one buffer per leaf")
-        try checkBatchSize(batchSize)
+        try validate(batchSize: batchSize)
         let deadline = timeout.map(Deadline.init(after:))
         var draws = ReplayDraws(capacity: batchSize)
         lock.lock()
@@ -270,8 +270,9 @@ public final class ReplayTable: @unchecked Sendable {
         return draws
     }
 
-    /// Throws unless a batch of `batchSize` could ever be drawn whole (see `sample`).
-    private func checkBatchSize(_ batchSize: Int) throws(ReplayError) {
+    /// Throws unless a batch of `batchSize` could ever be drawn whole (see `sample`): for
+    /// programs that check their configuration before they start.
+    public func validate(batchSize: Int) throws(ReplayError) {
         guard batchSize >= 1 else { throw .invalidBatchSize(batchSize, reason: "a batch needs at least 1 item") }
         if rateLimiter.maxDiff - rateLimiter.minDiff < Double(batchSize) {
             throw .invalidBatchSize(batchSize, reason: "the rate limiter's band (maxDiff − minDiff = \(rateLimiter.maxDiff - rateLimiter.minDiff)) is narrower: the batch could never be drawn whole")
