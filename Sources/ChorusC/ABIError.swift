@@ -47,6 +47,18 @@ struct ABIError: Error {
         }
     }
 
+    init(_ error: ReplayError) {
+        switch error {
+        case .timedOut: self.init(CHORUS_TIMED_OUT, "\(error)")
+        case .closed: self.init(CHORUS_CLOSED, "\(error)")
+        case .unknownTable, .unknownKey: self.init(CHORUS_NOT_FOUND, "\(error)")
+        case .schemaMismatch: self.init(CHORUS_SCHEMA_MISMATCH, "\(error)")
+        case .checkpoint: self.init(CHORUS_IO_ERROR, "\(error)")
+        case .invalidTable, .invalidRateLimiter, .invalidPriority, .wrongSize, .invalidBatchSize:
+            self.init(CHORUS_INVALID_ARGUMENT, "\(error)")
+        }
+    }
+
     /// Records the message for the calling thread and returns the status.
     var reported: chorus_status { LastError.set(status, message) }
 }

@@ -10,13 +10,13 @@ final class ClientHandle {
     private let packing: PackingBuffer  // guarded by `client`'s lock
 
     init(host: String, port: Int, schema: Schema, protocol wireProtocol: WireProtocol, secret: [UInt8]?,
-         window: Int?, connectTimeout: Duration?) throws(ABIError)
+         window: Int?, connectTimeout: Duration?, table: String? = nil) throws(ABIError)
     {
         var options = ClientOptions()
         if let connectTimeout { options.connectTimeout = connectTimeout }
         do {
             client = Locked(try TcpClient(host: host, port: port, schema: schema, protocol: wireProtocol,
-                                          window: window, secret: secret, options: options))
+                                          window: window, secret: secret, table: table, options: options))
         } catch {
             throw ABIError(error)
         }
@@ -24,11 +24,13 @@ final class ClientHandle {
         packing = PackingBuffer(sampleSize: schema.sampleSize)
     }
 
-    func send(_ samples: LeafMajorSamples) throws(ABIError) {
+    /// Sends the samples; `priorities` holds one for all or one per sample (table clients).
+    func send(_ samples: LeafMajorSamples, priorities: [Double] = [1]) throws(ABIError) {
         try client.withLock { (client) throws(ABIError) in
             do throws(ClientError) {
-                try samples.forEachPackedChunk(into: packing) { (packed) throws(ClientError) in
-                    try client.send(packed: packed)
+                try samples.forEachPackedChunk(into: packing) { (packed, first) throws(ClientError) in
+                    let count = packed.count / schema.sampleSize
+                    try client.send(packed: packed, priorities: priorities.count == 1 ? priorities : Array(priorities[first..<first + count]))
                 }
             } catch {
                 throw ABIError(error)

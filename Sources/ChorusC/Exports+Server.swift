@@ -103,18 +103,22 @@ public func chorus_server_metrics_get(_ server: OpaquePointer?, _ out: UnsafeMut
     }
 }
 
-/// Writes the fields of `metrics` that the caller's struct has: an older caller's is shorter,
-/// and says so in `struct_size`.
 private func write(_ metrics: ServerMetrics, to out: UnsafeMutablePointer<chorus_server_metrics>) throws(ABIError) {
-    let callerSize = out.pointee.struct_size
+    var snapshot = chorus_server_metrics(metrics)
+    try writeVersioned(&snapshot, to: out)
+}
+
+/// Writes the fields of `value` that the caller's struct has: a struct whose first field is its
+/// `size_t struct_size`, set by the caller; an older caller's is shorter, and says so there.
+func writeVersioned<Value>(_ value: inout Value, to out: UnsafeMutablePointer<Value>) throws(ABIError) {
+    let callerSize = UnsafeRawPointer(out).load(as: Int.self)
     guard callerSize >= MemoryLayout<Int>.size else {
         throw ABIError(CHORUS_INVALID_ARGUMENT, "struct_size \(callerSize) is too small")
     }
-    var snapshot = chorus_server_metrics(metrics)
-    withUnsafeBytes(of: &snapshot) { bytes in
+    withUnsafeBytes(of: &value) { bytes in
         UnsafeMutableRawPointer(out).copyMemory(from: bytes.baseAddress!, byteCount: min(callerSize, bytes.count))
     }
-    out.pointee.struct_size = callerSize
+    UnsafeMutableRawPointer(out).storeBytes(of: callerSize, as: Int.self)
 }
 
 extension chorus_server_metrics {

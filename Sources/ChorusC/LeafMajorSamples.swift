@@ -24,13 +24,14 @@ struct LeafMajorSamples {
         self.leaves = pointers
     }
 
-    /// Calls `body` with the samples packed, in order, in chunks of at most `staging`'s size.
+    /// Calls `body` with the samples packed, in order, in chunks of at most `staging`'s size, and
+    /// the index of each chunk's first sample.
     func forEachPackedChunk<E: Error>(
-        into staging: PackingBuffer, _ body: (UnsafeRawBufferPointer) throws(E) -> Void
+        into staging: PackingBuffer, _ body: (UnsafeRawBufferPointer, Int) throws(E) -> Void
     ) throws(E) {
         let sampleSize = schema.sampleSize
         if leaves.count == 1 {
-            return try body(UnsafeRawBufferPointer(start: leaves[0], count: count * sampleSize))
+            return try body(UnsafeRawBufferPointer(start: leaves[0], count: count * sampleSize), 0)
         }
         let chunkSamples = staging.capacity / sampleSize
         var first = 0
@@ -45,7 +46,7 @@ struct LeafMajorSamples {
                     to += sampleSize
                 }
             }
-            try body(UnsafeRawBufferPointer(start: staging.base, count: chunk * sampleSize))
+            try body(UnsafeRawBufferPointer(start: staging.base, count: chunk * sampleSize), first)
             first += chunk
         }
     }

@@ -11,9 +11,12 @@ final class ServerHandle {
     /// consumer thread at a time, the lock makes a second one safe rather than fast).
     private let held = Locked<Batch?>(nil)
 
-    init(schema: Schema, batchSize: Int, numBuffers: Int) throws(ABIError) {
+    init(schema: Schema, batchSize: Int, numBuffers: Int, tables: [ReplayTable] = [], defaultTable: String? = nil)
+        throws(ABIError)
+    {
         do {
-            server = try Server(schema: schema, batchSize: batchSize, numBuffers: numBuffers)
+            server = try Server(schema: schema, batchSize: batchSize, numBuffers: numBuffers, tables: tables,
+                                defaultTable: defaultTable)
         } catch {
             throw ABIError(CHORUS_INVALID_ARGUMENT, "\(error)")
         }
@@ -35,7 +38,7 @@ final class ServerHandle {
         var committed = 0
         do throws(SubmitError) {
             try packing.withLock { (buffer) throws(SubmitError) in
-                try samples.forEachPackedChunk(into: buffer) { (packed) throws(SubmitError) in
+                try samples.forEachPackedChunk(into: buffer) { (packed, _) throws(SubmitError) in
                     try server.submit(packed: packed, timeout: timeout)
                     committed += packed.count / samples.schema.sampleSize
                 }

@@ -5,11 +5,13 @@ batches are zero-copy NumPy views of the ring (each also a DLPack producer, for 
 and clients speak id-echo's wire or Chorus's wire v2 (authentication, resume).
 """
 
+from chorus import rate_limiters, selectors
 from chorus._errors import ConnectionClosedError, ServerClosedError
 from chorus._native import lib as _lib
 from chorus.sample_info import HistSnapshot, SampleInfo
 from chorus.schema import LeafSpec, Schema
 from chorus.server import ChorusTransport, Sample, Server, TcpTransport
+from chorus.table import ReplaySample, Table
 from chorus.tcp_client import TcpClient
 from chorus.trajectory_accumulator import TrajectoryAccumulator
 
@@ -28,5 +30,9 @@ __all__ = [
     "TrajectoryAccumulator",
     "Schema",
     "LeafSpec",
+    "Table",
+    "ReplaySample",
+    "selectors",
+    "rate_limiters",
     "__version__",
 ]

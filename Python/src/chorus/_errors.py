@@ -31,5 +31,7 @@ def raise_for(status: int, *, closed: type[Exception] = ServerClosedError,
         _native.CONNECTION_FAILED: lost,
         _native.REFUSED: ConnectionRefusedError,
         _native.ADDRESS_ERROR: OSError,
+        _native.NOT_FOUND: KeyError,
+        _native.IO_ERROR: OSError,
     }.get(status, RuntimeError)
     raise exception(message)

@@ -14,6 +14,7 @@ from ctypes import (
     POINTER,
     Structure,
     c_char_p,
+    c_double,
     c_int32,
     c_int64,
     c_size_t,
@@ -36,6 +37,8 @@ REFUSED = 6
 ADDRESS_ERROR = 7
 FINISHED = 8
 INTERNAL_ERROR = 9
+NOT_FOUND = 10
+IO_ERROR = 11
 
 PROTOCOL_ECHO = 1
 PROTOCOL_CHORUS = 2
@@ -87,6 +90,32 @@ class ServerMetrics(Structure):
     ]
 
 
+class Selector(Structure):
+    _fields_ = [("kind", c_int32), ("priority_exponent", c_double)]
+
+
+class TableConfig(Structure):
+    _fields_ = [
+        ("name", c_char_p),
+        ("max_size", c_size_t),
+        ("sampler", Selector),
+        ("remover", Selector),
+        ("limiter", c_int32),
+        ("samples_per_insert", c_double),
+        ("min_size_to_sample", c_size_t),
+        ("error_buffer", c_double),
+        ("max_times_sampled", c_size_t),
+        ("seed", c_uint64),
+    ]
+
+
+class TableInfo(Structure):
+    _fields_ = [("struct_size", c_size_t)] + [
+        (name, c_uint64)
+        for name in ("size", "max_size", "inserts", "samples", "removals", "waiting_inserts", "waiting_samples")
+    ]
+
+
 def _library_path() -> str:
     configured = os.environ.get("CHORUS_LIBRARY")
     if configured:
@@ -130,6 +159,31 @@ def _load() -> ctypes.CDLL:
         "chorus_client_wait": (c_int32, [c_void_p, c_int64]),
         "chorus_client_unacked": (c_size_t, [c_void_p]),
         "chorus_client_close": (None, [c_void_p]),
+        "chorus_table_create": (c_int32, [c_void_p, POINTER(TableConfig), POINTER(c_void_p)]),
+        "chorus_table_restore": (c_int32, [c_char_p, POINTER(c_void_p)]),
+        "chorus_table_checkpoint": (c_int32, [c_void_p, c_char_p, POINTER(c_uint64)]),
+        "chorus_table_free": (None, [c_void_p]),
+        "chorus_table_schema": (c_int32, [c_void_p, POINTER(c_void_p)]),
+        "chorus_server_create_with_tables": (
+            c_int32,
+            [c_void_p, c_size_t, c_size_t, POINTER(c_void_p), c_size_t, c_char_p, POINTER(c_void_p)],
+        ),
+        "chorus_table_insert": (
+            c_int32,
+            [c_void_p, POINTER(c_void_p), c_size_t, c_void_p, c_size_t, c_int64, c_void_p, POINTER(c_size_t)],
+        ),
+        "chorus_table_sample": (
+            c_int32,
+            [c_void_p, c_size_t, c_int64, POINTER(c_void_p), c_void_p, c_void_p, c_void_p, c_void_p, c_void_p],
+        ),
+        "chorus_table_update_priorities": (c_int32, [c_void_p, c_void_p, c_void_p, c_size_t]),
+        "chorus_table_delete": (c_int32, [c_void_p, c_void_p, c_size_t]),
+        "chorus_table_info_get": (c_int32, [c_void_p, POINTER(TableInfo)]),
+        "chorus_client_connect_table": (
+            c_int32,
+            [c_char_p, c_uint16, c_void_p, c_char_p, POINTER(c_uint8), c_size_t, c_size_t, c_int64, POINTER(c_void_p)],
+        ),
+        "chorus_client_send_prioritized": (c_int32, [c_void_p, POINTER(c_void_p), c_size_t, c_void_p, c_size_t]),
     }
     for name, (restype, argtypes) in sigs.items():
         function = getattr(lib, name)

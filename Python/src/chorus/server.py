@@ -12,8 +12,10 @@ import optree
 
 from chorus import _native
 from chorus._errors import ServerClosedError, raise_for
+from chorus import table as _table
 from chorus.sample_info import SampleInfo
 from chorus.schema import Schema
+from chorus.table import ReplaySample, Table
 
 _METRICS_SIZE = ctypes.sizeof(_native.ServerMetrics)
 
@@ -74,6 +76,11 @@ class Server:
         pin_host_memory: not supported (no CUDA here): True raises RuntimeError, as id-echo does
             when it cannot page-lock.
         io_threads: I/O threads serving every transport (one is plenty for most learners).
+        tables: replay tables (``chorus.Table``) served beside the ring, for off-policy learners:
+            ``insert``/``sample``/``update_priorities`` by table name; v2 clients name one with
+            ``TcpClient(..., table=name)``.
+        default_table: the table that v1 clients and v2 clients naming none write (default:
+            the ring).
 
     Lifetime: ``sample().batch`` leaves are views of the ring, valid until the next ``sample()``.
     Then they are made read-only (a write raises) and their memory is refilled with newer
@@ -91,6 +98,8 @@ class Server:
         pin_host_memory: bool = False,
         *,
         io_threads: int = 1,
+        tables: Sequence[Table] = (),
+        default_table: str | None = None,
     ):
         if pin_host_memory:
             raise RuntimeError("pin_host_memory is not supported: Chorus rings are plain host memory")
@@ -105,8 +114,15 @@ class Server:
             self._transports = list(transport)
         self._io_threads = io_threads
         handle = ctypes.c_void_p()
+        self._tables = {table.name: table._create(self.schema) for table in tables}
+        if len(self._tables) != len(tables):
+            raise ValueError("two tables have the same name")
+        table_handles = (ctypes.c_void_p * max(1, len(self._tables)))(*[t.handle for t in self._tables.values()])
         raise_for(
-            _native.lib.chorus_server_create(self.schema._handle, batch_size, num_buffers, ctypes.byref(handle)),
+            _native.lib.chorus_server_create_with_tables(
+                self.schema._handle, batch_size, num_buffers, table_handles, len(self._tables),
+                None if default_table is None else default_table.encode(), ctypes.byref(handle),
+            ),
         )
         self._ring = _Ring(handle)
         self._handle = handle
@@ -184,13 +200,25 @@ class Server:
 
     # ---- the learner -------------------------------------------------------------------------
 
-    def sample(self, timeout: float | None = None) -> Sample | None:
-        """Blocks until a batch is full and returns it; None once closed and drained, or when
-        ``timeout`` (seconds) passes first.
+    def sample(self, table: str | float | None = None, batch_size: int | None = None,
+               timeout: float | None = None) -> Sample | ReplaySample | None:
+        """The ring's next batch, or with a table name a batch sampled from that table.
 
-        Each leaf of ``Sample.batch`` is a zero-copy view of the ring, shaped (batch_size,
-        *leaf.shape), valid until the next ``sample()`` call.
+        ``sample(timeout=None)`` (id-echo's call) blocks until a ring batch is full and returns
+        it; None once closed and drained, or when ``timeout`` (seconds) passes first. Each leaf of
+        ``Sample.batch`` is a zero-copy view of the ring, shaped (batch_size, *leaf.shape), valid
+        until the next ``sample()`` call.
+
+        ``sample(table, batch_size, timeout=None)`` draws ``batch_size`` items (the server's
+        batch size when None) from the replay table once its rate limiter allows, and returns a
+        ``ReplaySample``: ``data, keys, probabilities = ...`` (also ``.priorities``,
+        ``.times_sampled``, ``.table_sizes``). TimeoutError after ``timeout``; ServerClosedError
+        once the server is closed.
         """
+        if isinstance(table, str):
+            return self._sample_table(table, self._batch_size if batch_size is None else batch_size, timeout)
+        if table is not None:  # id-echo's positional timeout
+            timeout = table
         self._retire_lent()
         metrics = _native.ServerMetrics(_METRICS_SIZE)
         status = self._next(self._handle, _native.WAIT_SLICE_NS if timeout is None else 0, self._sequence_ref,
@@ -293,3 +321,86 @@ class Server:
             for index, leaf in enumerate(self.schema.leaves):
                 pointers[index] += committed.value * leaf.nbytes
         raise_for(status)
+
+    # ---- replay tables -----------------------------------------------------------------------
+
+    def _table(self, name: str):
+        if self._closed:
+            raise ServerClosedError("the server is closed")
+        try:
+            return self._tables[name]
+        except KeyError:
+            raise KeyError(f"no table named {name!r} (the server has {sorted(self._tables)})") from None
+
+    def insert(self, table: str, data: Any, priority: float = 1.0, timeout: float | None = None) -> int:
+        """Inserts one sample into ``table`` with ``priority``, waiting while its rate limiter
+        forbids it (TimeoutError after ``timeout`` seconds); returns the item's key."""
+        return int(self._insert(table, data, stacked=False, priorities=[priority], timeout=timeout)[0])
+
+    def insert_many(self, table: str, data: Any, priorities: Any = 1.0, timeout: float | None = None) -> np.ndarray:
+        """Inserts N samples stacked along a new first axis, with one priority for all or one
+        each; returns their keys (uint64)."""
+        return self._insert(table, data, stacked=True, priorities=np.atleast_1d(priorities), timeout=timeout)
+
+    def _insert(self, name: str, data: Any, *, stacked: bool, priorities, timeout: float | None) -> np.ndarray:
+        handle = self._table(name).handle
+        pointers, count, arrays = self.schema.leaf_pointers(data, stacked=stacked)
+        priorities = np.ascontiguousarray(priorities, dtype=np.float64)
+        if len(priorities) not in (1, count):
+            raise ValueError(f"{len(priorities)} priorities for {count} samples: give 1, or one per sample")
+        keys = np.zeros(count, dtype=np.uint64)
+        if count == 0:
+            return keys
+        inserted = ctypes.c_size_t()
+        done = 0
+        for slice_ns in _native.wait_slices(timeout):
+            given = priorities if len(priorities) == 1 else priorities[done:]
+            status = _native.lib.chorus_table_insert(
+                handle, pointers, count - done, given.ctypes.data, len(given), slice_ns,
+                keys.ctypes.data + done * 8, ctypes.byref(inserted),
+            )
+            done += inserted.value
+            if status != _native.TIMED_OUT:
+                break
+            for index, leaf in enumerate(self.schema.leaves):
+                pointers[index] += inserted.value * leaf.nbytes
+        raise_for(status)
+        return keys
+
+    def _sample_table(self, name: str, batch_size: int, timeout: float | None) -> ReplaySample:
+        handle = self._table(name).handle
+        for slice_ns in _native.wait_slices(timeout):
+            status, sample = _table.sample(handle, self.schema, batch_size, slice_ns)
+            if status != _native.TIMED_OUT:
+                break
+        raise_for(status)
+        return sample
+
+    def update_priorities(self, table: str, updates: dict[int, float]) -> None:
+        """Sets priorities by key (``{key: priority}``, as dm-reverb's client takes them); nothing
+        changes if a priority is NaN, infinite or negative (ValueError) or a key is not in the
+        table (KeyError)."""
+        keys = np.fromiter(updates.keys(), dtype=np.uint64, count=len(updates))
+        values = np.fromiter(updates.values(), dtype=np.float64, count=len(updates))
+        raise_for(_native.lib.chorus_table_update_priorities(
+            self._table(table).handle, keys.ctypes.data, values.ctypes.data, len(keys)))
+
+    def delete(self, table: str, keys: Any) -> None:
+        """Removes items by key; nothing changes if a key is not in the table (KeyError)."""
+        keys = np.ascontiguousarray(np.atleast_1d(keys), dtype=np.uint64)
+        raise_for(_native.lib.chorus_table_delete(self._table(table).handle, keys.ctypes.data, len(keys)))
+
+    def table_info(self, table: str) -> dict[str, int]:
+        """The table's counters now: size, max_size, inserts, samples, removals, waiting_inserts,
+        waiting_samples."""
+        info = _native.TableInfo(ctypes.sizeof(_native.TableInfo))
+        raise_for(_native.lib.chorus_table_info_get(self._table(table).handle, info))
+        return {name: getattr(info, name) for name, _ in _native.TableInfo._fields_[1:]}
+
+    def checkpoint(self, table: str, path: str) -> int:
+        """Writes ``table`` to ``path`` atomically (restore it with ``Table(name, checkpoint=path)``);
+        returns the bytes written."""
+        written = ctypes.c_uint64()
+        raise_for(_native.lib.chorus_table_checkpoint(self._table(table).handle, str(path).encode(),
+                                                      ctypes.byref(written)))
+        return written.value

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ctypes
 from typing import Any
 
+import numpy as np
+
 from chorus import _native
 from chorus._errors import ConnectionClosedError, raise_for
 from chorus.schema import Schema
@@ -26,6 +28,8 @@ class TcpClient:
             the client reconnects and resends what the server did not commit, so every sample
             lands exactly once).
         connect_timeout: seconds for connecting and the handshake.
+        table: the server's replay table to write (protocol "chorus" only); ``send`` then takes a
+            ``priority``.
 
     ``send`` blocks only while ``max_inflight_msgs`` samples are unacknowledged. Use one client
     from one thread at a time (calls are serialised).
@@ -41,6 +45,7 @@ class TcpClient:
         protocol: str = "echo",
         secret: bytes | str | None = None,
         connect_timeout: float = 10.0,
+        table: str | None = None,
     ):
         if protocol not in _PROTOCOLS:
             raise ValueError(f"protocol must be 'echo' or 'chorus', not {protocol!r}")
@@ -50,24 +55,25 @@ class TcpClient:
         self._peer = f"{host}:{port}"
         key, length = _native.secret_bytes(secret)
         handle = ctypes.c_void_p()
-        raise_for(
-            _native.lib.chorus_client_connect(
-                host.encode(),
-                port,
-                self.schema._handle,
-                _PROTOCOLS[protocol],
-                key,
-                length,
-                max_inflight_msgs,
-                _native.timeout_ns(connect_timeout),
-                ctypes.byref(handle),
+        self.table = table
+        if table is not None:
+            if protocol != "chorus":
+                raise ValueError("only protocol 'chorus' can name a table")
+            status = _native.lib.chorus_client_connect_table(
+                host.encode(), port, self.schema._handle, table.encode(), key, length, max_inflight_msgs,
+                _native.timeout_ns(connect_timeout), ctypes.byref(handle),
             )
-        )
+        else:
+            status = _native.lib.chorus_client_connect(
+                host.encode(), port, self.schema._handle, _PROTOCOLS[protocol], key, length, max_inflight_msgs,
+                _native.timeout_ns(connect_timeout), ctypes.byref(handle),
+            )
+        raise_for(status)
         self._handle = handle
         self._closed = False
 
-    def send(self, data: Any) -> None:
-        """Sends one sample.
+    def send(self, data: Any, priority: float | None = None) -> None:
+        """Sends one sample (with ``priority``, to a client's table: 1.0 when None).
 
         Raises:
             ConnectionClosedError: the client was closed, or the connection broke (and, for
@@ -75,21 +81,30 @@ class TcpClient:
             ValueError: the sample's structure, a dtype or a shape differs from the schema
                 (the message names the leaf); nothing is sent.
         """
-        self._send(data, stacked=False)
+        self._send(data, stacked=False, priorities=priority)
 
-    def send_many(self, data: Any) -> None:
+    def send_many(self, data: Any, priorities: Any = None) -> None:
         """Sends N samples in one call, from a pytree whose leaves stack them along a new first
-        axis (shape (N, *leaf.shape)), e.g. a rollout's steps."""
-        self._send(data, stacked=True)
+        axis (shape (N, *leaf.shape)), e.g. a rollout's steps; to a table with one priority for
+        all or one each."""
+        self._send(data, stacked=True, priorities=priorities)
 
-    def _send(self, data: Any, *, stacked: bool) -> None:
+    def _send(self, data: Any, *, stacked: bool, priorities: Any) -> None:
         if self._closed:
             raise ConnectionClosedError(f"TcpClient for {self._peer} is closed")
+        if priorities is not None and self.table is None:
+            raise ValueError("priorities need a table: connect with TcpClient(..., table=name)")
         # `arrays` holds the leaves (or their contiguous copies) the pointers point into until we return.
         pointers, count, arrays = self.schema.leaf_pointers(data, stacked=stacked)
-        if count:
-            raise_for(_native.lib.chorus_client_send(self._handle, pointers, count), closed=ConnectionClosedError,
-                      lost=ConnectionClosedError)
+        if not count:
+            return
+        if self.table is None:
+            status = _native.lib.chorus_client_send(self._handle, pointers, count)
+        else:
+            given = np.ascontiguousarray(np.atleast_1d(1.0 if priorities is None else priorities), dtype=np.float64)
+            status = _native.lib.chorus_client_send_prioritized(self._handle, pointers, count, given.ctypes.data,
+                                                                len(given))
+        raise_for(status, closed=ConnectionClosedError, lost=ConnectionClosedError)
 
     def wait(self, timeout: float | None = None) -> None:
         """Blocks until every sample sent so far is acknowledged (by a Chorus server: committed to

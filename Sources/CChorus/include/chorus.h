@@ -50,6 +50,10 @@ typedef enum chorus_status {
     CHORUS_FINISHED = 8,
     /* Anything else (a system call failed); the message says what. */
     CHORUS_INTERNAL_ERROR = 9,
+    /* A replay table or item key that does not exist; the message names it. */
+    CHORUS_NOT_FOUND = 10,
+    /* A file could not be read or written (table checkpoints); the message says why. */
+    CHORUS_IO_ERROR = 11,
 } chorus_status;
 
 typedef enum chorus_protocol {
@@ -193,6 +197,105 @@ chorus_status chorus_client_wait(chorus_client *client, int64_t timeout_ns);
 size_t chorus_client_unacked(chorus_client *client);
 /* Closes the connection; later sends return CHORUS_CLOSED. Unacked samples may be lost. */
 void chorus_client_close(chorus_client *client);
+
+/* ---- Replay tables (Reverb's model; see the README's "Replay tables") -------------------------- */
+
+typedef struct chorus_table chorus_table;
+
+/* How a table picks an item, as its sampler or its remover. */
+typedef enum chorus_selector_kind {
+    CHORUS_SELECTOR_FIFO = 0,
+    CHORUS_SELECTOR_LIFO = 1,
+    CHORUS_SELECTOR_UNIFORM = 2,
+    CHORUS_SELECTOR_PRIORITIZED = 3, /* with priority_exponent */
+    CHORUS_SELECTOR_MAX_HEAP = 4,
+    CHORUS_SELECTOR_MIN_HEAP = 5,
+} chorus_selector_kind;
+
+typedef struct chorus_selector {
+    chorus_selector_kind kind;
+    double priority_exponent;
+} chorus_selector;
+
+typedef enum chorus_rate_limiter_kind {
+    CHORUS_LIMITER_MIN_SIZE = 0,                /* min_size_to_sample */
+    CHORUS_LIMITER_SAMPLE_TO_INSERT_RATIO = 1,  /* samples_per_insert, min_size_to_sample, error_buffer */
+    CHORUS_LIMITER_QUEUE = 2,                   /* of max_size items */
+} chorus_rate_limiter_kind;
+
+typedef struct chorus_table_config {
+    const char *name;             /* 1 to 255 bytes of UTF-8 */
+    size_t max_size;
+    chorus_selector sampler;
+    chorus_selector remover;
+    chorus_rate_limiter_kind limiter;
+    double samples_per_insert;
+    size_t min_size_to_sample;
+    double error_buffer;
+    size_t max_times_sampled;     /* 0: no limit */
+    uint64_t seed;                /* fixes the random picks */
+} chorus_table_config;
+
+/* A table of config->max_size items of `schema`; CHORUS_INVALID_ARGUMENT says what is wrong. */
+chorus_status chorus_table_create(const chorus_schema *schema, const chorus_table_config *config, chorus_table **out);
+/* A table restored from a file chorus_table_checkpoint wrote. */
+chorus_status chorus_table_restore(const char *path, chorus_table **out);
+/* Writes the table to `path` atomically; *bytes (if not NULL) gets the size. */
+chorus_status chorus_table_checkpoint(chorus_table *table, const char *path, uint64_t *bytes);
+/* Frees the handle; a server created with the table keeps it alive. */
+void chorus_table_free(chorus_table *table);
+/* The table's schema (a new handle: free it with chorus_schema_free). */
+chorus_status chorus_table_schema(const chorus_table *table, chorus_schema **out);
+
+/* chorus_server_create with replay tables beside the ring (same schema, distinct names).
+ * default_table (may be NULL: the ring) takes the samples of clients that name no table. */
+chorus_status chorus_server_create_with_tables(const chorus_schema *schema, size_t batch_size, size_t num_buffers,
+                                               chorus_table *const *tables, size_t table_count,
+                                               const char *default_table, chorus_server **out);
+
+/* Inserts `count` samples from leaf-major buffers (as chorus_server_submit) with priorities[0]
+ * for all (priority_count 1) or priorities[i] each (priority_count == count), waiting while the
+ * rate limiter forbids it. keys (if not NULL) receives count keys. On CHORUS_TIMED_OUT or
+ * CHORUS_CLOSED, *inserted says how many went in; an invalid priority changes nothing. */
+chorus_status chorus_table_insert(chorus_table *table, const void *const *leaves, size_t count,
+                                  const double *priorities, size_t priority_count, int64_t timeout_ns,
+                                  uint64_t *keys, size_t *inserted);
+
+/* Draws batch_size items once the rate limiter allows it (all or nothing), gathering leaf i into
+ * leaves[i] (batch_size × leaf bytes, C order). Each info array (may be NULL) gets batch_size
+ * values: keys, the probabilities they were drawn with, their priorities, times sampled (this
+ * draw included), and the table's size at each draw. */
+chorus_status chorus_table_sample(chorus_table *table, size_t batch_size, int64_t timeout_ns,
+                                  void *const *leaves, uint64_t *keys, double *probabilities,
+                                  double *priorities, uint64_t *times_sampled, uint64_t *table_sizes);
+
+/* Sets priorities by key; nothing changes if a priority is invalid or a key unknown. */
+chorus_status chorus_table_update_priorities(chorus_table *table, const uint64_t *keys, const double *priorities,
+                                             size_t count);
+/* Removes items by key; nothing changes if a key is unknown. */
+chorus_status chorus_table_delete(chorus_table *table, const uint64_t *keys, size_t count);
+
+/* A table's counters. Set struct_size to sizeof(chorus_table_info) before the call. */
+typedef struct chorus_table_info {
+    size_t struct_size;
+    uint64_t size;
+    uint64_t max_size;
+    uint64_t inserts;
+    uint64_t samples;
+    uint64_t removals;
+    uint64_t waiting_inserts;
+    uint64_t waiting_samples;
+} chorus_table_info;
+
+chorus_status chorus_table_info_get(const chorus_table *table, chorus_table_info *out);
+
+/* chorus_client_connect (v2) naming the replay table its samples go to. */
+chorus_status chorus_client_connect_table(const char *host, uint16_t port, const chorus_schema *schema,
+                                          const char *table, const uint8_t *secret, size_t secret_length,
+                                          size_t window, int64_t connect_timeout_ns, chorus_client **out);
+/* chorus_client_send for a table client: priorities[0] for all (priority_count 1) or one each. */
+chorus_status chorus_client_send_prioritized(chorus_client *client, const void *const *leaves, size_t count,
+                                             const double *priorities, size_t priority_count);
 
 #ifdef __cplusplus
 }
