@@ -12,8 +12,11 @@ PYENV_312  := $(lastword $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.1
 PYTHON312  ?= $(or $(PYENV_312),$(shell command -v python3.12))
 EVOCHI_VENV := .build/venv-evochi
 EVOCHI_PY  := evochi==0.1.4 pytest==9.0.3
+# dm-reverb, for the side-by-side replay benchmark only (it pulls TensorFlow; not used by tests).
+REVERB_VENV := .build/venv-reverb
+REVERB_PY  := dm-reverb==0.14.0 tensorflow==2.15.1 numpy==1.26.4
 
-.PHONY: all deps venv evochi-venv build test soak demo tsan asan fuzz bench protos wheel clean
+.PHONY: all deps venv evochi-venv reverb-venv build test soak demo tsan asan fuzz bench bench-replay protos wheel clean
 
 all: build
 
@@ -41,6 +44,14 @@ $(EVOCHI_VENV)/.installed: Makefile
 	@echo "make evochi-venv: creating $(EVOCHI_VENV) with $(PYTHON312) and $(EVOCHI_PY)"
 	@$(PYTHON312) -m venv $(EVOCHI_VENV)
 	@$(EVOCHI_VENV)/bin/pip install -q --disable-pip-version-check $(EVOCHI_PY)
+	@touch $@
+
+## The venv for the replay benchmark's dm-reverb side (default python3).
+reverb-venv: $(REVERB_VENV)/.installed
+$(REVERB_VENV)/.installed: Makefile
+	@echo "make reverb-venv: creating $(REVERB_VENV) with $(REVERB_PY)"
+	@$(PYTHON) -m venv $(REVERB_VENV)
+	@$(REVERB_VENV)/bin/pip install -q --disable-pip-version-check $(REVERB_PY)
 	@touch $@
 
 build: deps
@@ -146,6 +157,13 @@ bench: deps venv
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
 	$(SWIFT) build -c release --product chorus
 	$(VENV)/bin/python Benchmarks/compare/compare.py $(COMPARE)
+
+## Replay tables side by side with dm-reverb 0.14.0 (Benchmarks/compare/replay_compare.py;
+## REPLAY_COMPARE="--quick" for a short run), after the in-process Swift figures.
+bench-replay: deps venv reverb-venv
+	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark --target ReplayBenchmarks
+	$(SWIFT) build -c release --product ChorusC
+	$(VENV)/bin/python Benchmarks/compare/replay_compare.py $(REPLAY_COMPARE)
 
 ## Regenerates Sources/ChorusEvochi/Generated from Schemas/evochi/v1/evochi.proto with Debian's
 ## protoc and the plugins of the pinned swift-protobuf and grpc-swift-protobuf packages. The

@@ -12,7 +12,7 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/package-benchmark", from: "1.38.0",
                  traits: ["MallocInterposer"]),
     ],
-    targets: ["RingBenchmarks", "SchemaBenchmarks", "ESBenchmarks", "GABenchmarks"].map { name in
+    targets: ["RingBenchmarks", "ReplayBenchmarks", "SchemaBenchmarks", "ESBenchmarks", "GABenchmarks"].map { name in
         .executableTarget(
             name: name,
             dependencies: [

@@ -8,11 +8,24 @@ protocol ItemSelection: AnyObject {
     func remove(_ slot: Int32)
     /// A slot, and the probability it was picked with.
     func pick(_ random: inout ReplayRandom) -> (slot: Int32, probability: Double)
+    /// `slots.count` independent picks (with replacement) at once, for a batch drawn when no
+    /// pick can remove an item; the same distribution as that many `pick`s.
+    func pick(into slots: UnsafeMutableBufferPointer<Int32>, probabilities: UnsafeMutableBufferPointer<Double>,
+              _ random: inout ReplayRandom)
     /// The slots in an order that, inserted with the same priorities into a new selection of
     /// the same kind, makes it pick exactly as this one does (checkpoints store this).
     var rebuildOrder: [Int32] { get }
     /// Bytes this selection takes when the table is full.
     var allocatedBytes: Int { get }
+}
+
+extension ItemSelection {
+    func pick(into slots: UnsafeMutableBufferPointer<Int32>, probabilities: UnsafeMutableBufferPointer<Double>,
+              _ random: inout ReplayRandom) {
+        for index in slots.indices {
+            (slots[index], probabilities[index]) = pick(&random)
+        }
+    }
 }
 
 extension Selector {

@@ -3,16 +3,16 @@ import Glibc
 #endif
 
 /// `prioritized`: each slot's weight `priority^α` (a priority of 0 weighs 0 whatever α is) in
-/// blocks of 32, and a binary tree of block sums above them. A pick descends the tree
+/// blocks of 16, and a binary tree of block sums above them. A pick descends the tree
 /// (O(log n)) and scans one block; an update rewrites one block's sum and its ancestors.
 ///
-/// Memory: 4 bytes per slot for the weight plus the tree's 16 bytes per block (0.5 per slot).
+/// Memory: 4 bytes per slot for the weight plus the tree's 16 bytes per block (1 per slot).
 /// Each sum is recomputed from its children rather than adjusted by a difference, so the tree is
 /// a function of the weights alone: a table rebuilt from a checkpoint picks the same slots for
 /// the same random numbers.
 final class PrioritySumTree: ItemSelection {
     private let exponent: Double
-    private static let blockSize = 32
+    private static let blockSize = 16
     private static let absent: Float = -1
     /// Each slot's weight, or `absent`.
     private var weights: [Float]
@@ -67,29 +67,82 @@ final class PrioritySumTree: ItemSelection {
     }
 
     func pick(_ random: inout ReplayRandom) -> (slot: Int32, probability: Double) {
-        let total = sums[1]
-        guard total > 0 else { return pickUniformly(&random) }
-        var target = random.unit() * total
-        var node = 1
-        while node < firstLeaf {
-            let left = 2 * node
-            // Rounding can leave `target` at or past a subtree's sum: never step into an empty one.
-            if target < sums[left] || sums[left + 1] <= 0 {
-                node = left
-            } else {
-                target -= sums[left]
-                node = left + 1
+        var slot: Int32 = 0
+        var probability = 0.0
+        withUnsafeMutablePointer(to: &slot) { slot in
+            withUnsafeMutablePointer(to: &probability) { probability in
+                pick(into: UnsafeMutableBufferPointer(start: slot, count: 1),
+                     probabilities: UnsafeMutableBufferPointer(start: probability, count: 1), &random)
             }
         }
-        let start = (node - firstLeaf) * Self.blockSize
-        var chosen = -1
-        for index in start..<min(start + Self.blockSize, weights.count) where weights[index] > 0 {
-            chosen = index
-            let weight = Double(weights[index])
-            if target < weight { break }
-            target -= weight
+        return (slot, probability)
+    }
+
+    /// The picks descend the tree together, a level at a time, so the memory reads of different
+    /// picks overlap instead of waiting on each other. Both loops are branch-free (selects, not
+    /// jumps): the picks fall at random, and mispredicted branches would cost more than the
+    /// arithmetic.
+    func pick(into slots: UnsafeMutableBufferPointer<Int32>, probabilities: UnsafeMutableBufferPointer<Double>,
+              _ random: inout ReplayRandom) {
+        let total = sums[1]
+        guard total > 0 else {
+            for index in slots.indices { (slots[index], probabilities[index]) = pickUniformly(&random) }
+            return
         }
-        return (Int32(chosen), Double(weights[chosen]) / total)
+        var targetStorage = [Double](repeating: 0, count: slots.count)
+        var nodeStorage = [Int](repeating: 1, count: slots.count)
+        targetStorage.withUnsafeMutableBufferPointer { targets in
+            nodeStorage.withUnsafeMutableBufferPointer { nodes in
+                for index in targets.indices { targets[index] = random.unit() * total }
+                descend(targets, nodes)
+                choose(targets, nodes, into: slots, probabilities: probabilities, total: total)
+            }
+        }
+    }
+
+    /// Moves each of `nodes` (all at the root) down to the block its target falls in, leaving
+    /// in `targets` what remains of it within the block.
+    private func descend(_ targets: UnsafeMutableBufferPointer<Double>, _ nodes: UnsafeMutableBufferPointer<Int>) {
+        sums.withUnsafeBufferPointer { sums in
+            var level = 1
+            while level < firstLeaf {
+                for index in nodes.indices {
+                    let left = 2 * nodes[index]
+                    let (leftSum, rightSum) = (sums[left], sums[left + 1])
+                    // Rounding can leave a target at or past a subtree's sum: never step into an
+                    // empty one. (`&` of 0/1, not `&&`, which would branch.)
+                    let right = (targets[index] >= leftSum ? 1 : 0) & (rightSum > 0 ? 1 : 0)
+                    nodes[index] = left + right
+                    targets[index] -= Double(right) * leftSum
+                }
+                level *= 2
+            }
+        }
+    }
+
+    /// The slot each target falls on in its block (the first whose running sum exceeds what is
+    /// left of the target; with rounding, the last positive one), and its probability.
+    private func choose(_ targets: UnsafeMutableBufferPointer<Double>, _ nodes: UnsafeMutableBufferPointer<Int>,
+                        into slots: UnsafeMutableBufferPointer<Int32>, probabilities: UnsafeMutableBufferPointer<Double>,
+                        total: Double) {
+        weights.withUnsafeBufferPointer { weights in
+            for index in nodes.indices {
+                let start = (nodes[index] - firstLeaf) * Self.blockSize
+                let end = min(start + Self.blockSize, weights.count)
+                var running = 0.0
+                var below = 0
+                var lastPositive = start
+                for slot in start..<end {
+                    let weight = Double(max(weights[slot], 0))
+                    running += weight
+                    below += running <= targets[index] ? 1 : 0
+                    lastPositive = weight > 0 ? slot : lastPositive
+                }
+                let chosen = start + below < end ? start + below : lastPositive
+                slots[index] = Int32(chosen)
+                probabilities[index] = Double(weights[chosen]) / total
+            }
+        }
     }
 
     /// Every priority is 0: Reverb's rule is a uniform pick. O(capacity), for this rare case only.

@@ -113,9 +113,9 @@ package struct ReplayDraws: Sendable {
     package var timesSampled: [Int] = []
     package var tableSizes: [Int] = []
 
+    /// Room for `capacity` draws.
     init(capacity: Int) {
         keys.reserveCapacity(capacity)
-        probabilities.reserveCapacity(capacity)
         priorities.reserveCapacity(capacity)
         timesSampled.reserveCapacity(capacity)
         tableSizes.reserveCapacity(capacity)

@@ -52,14 +52,22 @@ final class ReplayStorage: @unchecked Sendable {
         }
     }
 
-    /// Copies the item in `slot` to row `row` of each leaf's batch buffer in `batch`.
+    /// Copies the items in `slots`, in order, to the rows of each leaf's batch buffer in `batch`
+    /// (a leaf at a time, so the reads of different items overlap).
     ///
-    /// - Precondition: `batch[i]` holds at least `row + 1` items of leaf `i`; `slot` is occupied.
-    func copy(slot: Int, to batch: [UnsafeMutableRawPointer], row: Int) {
-        precondition(batch.count == bases.count && slot >= 0 && slot < capacity, "copy outside the table")
-        for leaf in schema.leaves {
+    /// - Precondition: `batch[i]` holds at least `slots.count` items of leaf `i`; the slots are
+    ///   occupied.
+    func gather(_ slots: UnsafeBufferPointer<Int32>, into batch: [UnsafeMutableRawPointer]) {
+        precondition(batch.count == bases.count, "one batch buffer per leaf")
+        for (index, leaf) in schema.leaves.enumerated() {
             let bytes = leaf.byteCount
-            (batch[leaf.index] + row * bytes).copyMemory(from: bases[leaf.index] + slot * bytes, byteCount: bytes)
+            let base = bases[index]
+            var destination = batch[index]
+            for slot in slots {
+                precondition(slot >= 0 && Int(slot) < capacity, "gather outside the table")
+                destination.copyMemory(from: base + Int(slot) * bytes, byteCount: bytes)
+                destination += bytes
+            }
         }
     }
 

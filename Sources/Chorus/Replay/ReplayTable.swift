@@ -214,7 +214,9 @@ public final class ReplayTable: @unchecked Sendable {
         if let maxTimesSampled { drawsLeft -= maxTimesSampled - Int(timesSampled[Int(slot)]) }
     }
 
-    func key(of slot: Int32) -> UInt64 { UInt64(generations[Int(slot)]) << 32 | UInt64(UInt32(slot)) }
+    func key(of slot: Int32) -> UInt64 { Self.key(slot: Int(slot), generation: generations[Int(slot)]) }
+
+    static func key(slot: Int, generation: UInt32) -> UInt64 { UInt64(generation) << 32 | UInt64(UInt32(slot)) }
 
     /// The slot holding the item with `key`, if the table still holds it.
     func slot(of key: UInt64) -> Int32? {
@@ -251,23 +253,57 @@ public final class ReplayTable: @unchecked Sendable {
         try waitLocked(.sampleAllowed, until: deadline, completed: 0) {
             limiter.canSample(batchSize, under: rateLimiter) && (maxTimesSampled == nil || drawsLeft >= batchSize)
         }
-        for row in 0..<batchSize {
-            let (slot, probability) = samplerSelection.pick(&random)
-            storage.copy(slot: Int(slot), to: leaves, row: row)
-            timesSampled[Int(slot)] += 1
-            draws.keys.append(key(of: slot))
-            draws.probabilities.append(probability)
-            draws.priorities.append(priorities[Int(slot)])
-            draws.timesSampled.append(Int(timesSampled[Int(slot)]))
-            draws.tableSizes.append(limiter.size)
-            limiter.samples += 1
-            if let maxTimesSampled {
-                drawsLeft -= 1
-                if timesSampled[Int(slot)] >= maxTimesSampled { removeLocked(slot) }
+        var slots = [Int32](repeating: 0, count: batchSize)
+        var probabilities = [Double](repeating: 0, count: batchSize)
+        slots.withUnsafeMutableBufferPointer { slots in
+            probabilities.withUnsafeMutableBufferPointer { probabilities in
+                if let maxTimesSampled {
+                    // A pick may remove its item, which changes the next pick: one at a time.
+                    for row in 0..<batchSize {
+                        (slots[row], probabilities[row]) = samplerSelection.pick(&random)
+                        drawsLeft -= 1
+                        count(slots[row], into: &draws)
+                        if timesSampled[Int(slots[row])] >= maxTimesSampled { removeLocked(slots[row]) }
+                    }
+                } else {
+                    samplerSelection.pick(into: slots, probabilities: probabilities, &random)
+                    countBatch(slots, into: &draws)
+                }
             }
+            storage.gather(UnsafeBufferPointer(slots), into: leaves)
         }
+        draws.probabilities = probabilities
         wakeInsertersLocked()
         return draws
+    }
+
+    /// `count` for a batch of draws that removes no item, without a check per access.
+    private func countBatch(_ slots: UnsafeMutableBufferPointer<Int32>, into draws: inout ReplayDraws) {
+        let size = limiter.size
+        timesSampled.withUnsafeMutableBufferPointer { timesSampled in
+            generations.withUnsafeBufferPointer { generations in
+                priorities.withUnsafeBufferPointer { priorities in
+                    for slot in slots.lazy.map(Int.init) {
+                        timesSampled[slot] += 1
+                        draws.keys.append(Self.key(slot: slot, generation: generations[slot]))
+                        draws.priorities.append(priorities[slot])
+                        draws.timesSampled.append(Int(timesSampled[slot]))
+                    }
+                }
+            }
+        }
+        draws.tableSizes = Array(repeating: size, count: slots.count)
+        limiter.samples += UInt64(slots.count)
+    }
+
+    /// Counts one draw of the item in `slot` and records it in `draws`.
+    private func count(_ slot: Int32, into draws: inout ReplayDraws) {
+        timesSampled[Int(slot)] += 1
+        draws.keys.append(key(of: slot))
+        draws.priorities.append(priorities[Int(slot)])
+        draws.timesSampled.append(Int(timesSampled[Int(slot)]))
+        draws.tableSizes.append(limiter.size)
+        limiter.samples += 1
     }
 
     /// Throws unless a batch of `batchSize` could ever be drawn whole (see `sample`): for

@@ -30,6 +30,17 @@ final class UniformSelection: ItemSelection {
         (slots[Int(random.next(upperBound: UInt64(slots.count)))], 1 / Double(slots.count))
     }
 
+    func pick(into picked: UnsafeMutableBufferPointer<Int32>, probabilities: UnsafeMutableBufferPointer<Double>,
+              _ random: inout ReplayRandom) {
+        let probability = 1 / Double(slots.count)
+        slots.withUnsafeBufferPointer { slots in
+            for index in picked.indices {
+                picked[index] = slots[Int(random.next(upperBound: UInt64(slots.count)))]
+                probabilities[index] = probability
+            }
+        }
+    }
+
     var rebuildOrder: [Int32] { slots }
 
     var allocatedBytes: Int { 2 * positions.allocatedBytes }  // `slots` is reserved to the capacity
