@@ -174,8 +174,9 @@ final class ProgressReporter {
                            metrics.ring.batchesDelivered))
                 let tables = server.tables.map(\.info)
                 for (table, before) in zip(tables, lastTables) {
-                    say(String(format: "  table %@: %d items  %10.0f inserts/s  %10.0f samples/s",
-                               table.name, table.size, Double(table.inserts - before.inserts) / interval,
+                    say(String(format: "  table %@: %d items (%llu inserted, %llu sampled)  %10.0f inserts/s  %10.0f samples/s",
+                               table.name, table.size, table.inserts, table.samples,
+                               Double(table.inserts - before.inserts) / interval,
                                Double(table.samples - before.samples) / interval))
                 }
                 lastTables = tables

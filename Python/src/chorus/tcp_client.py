@@ -100,8 +100,11 @@ class TcpClient:
             return
         if self.table is None:
             status = _native.lib.chorus_client_send(self._handle, pointers, count)
+        elif priorities is None or np.ndim(priorities) == 0:
+            priority = ctypes.c_double(1.0 if priorities is None else priorities)
+            status = _native.lib.chorus_client_send_prioritized(self._handle, pointers, count, ctypes.byref(priority), 1)
         else:
-            given = np.ascontiguousarray(np.atleast_1d(1.0 if priorities is None else priorities), dtype=np.float64)
+            given = np.ascontiguousarray(priorities, dtype=np.float64)
             status = _native.lib.chorus_client_send_prioritized(self._handle, pointers, count, given.ctypes.data,
                                                                 len(given))
         raise_for(status, closed=ConnectionClosedError, lost=ConnectionClosedError)
