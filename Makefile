@@ -114,12 +114,14 @@ demo: deps
 
 ## Under ThreadSanitizer, one group after another (together they would starve each other's time
 ## limits on 2 cores): the lock family, ring, server and transport (sessions, metrics and server
-## state included: every lock is a pthread lock TSan sees); the ES engine, clusters and trainer
+## state included: every lock is a pthread lock TSan sees); the replay tables (limiters under
+## concurrent inserters and samplers, tables fed over TCP); the ES engine, clusters and trainer
 ## (without the long training runs of the no-barrier cluster and the trainer, 10 min under
 ## TSan); the fault tests. Own build folder, so the normal build stays.
 TSAN_TEST := $(SWIFT) test --scratch-path .build-tsan --sanitize=thread
 tsan: deps
 	$(TSAN_TEST) --filter 'LockTests|RingTests|ServerTests|TransportTests|AddressTests|LifetimeTests'
+	$(TSAN_TEST) --skip-build --filter 'ReplaySamplingTests|RateLimiterTests|ReplayInputTests|ReplayCheckpointTests|ReplayTransportTests'
 	$(TSAN_TEST) --skip-build --filter 'EpochEngineTests|CartPoleTests|SteadyStateTests|TrainerTests' \
 		--skip 'WithoutABarrier|solvesTheTenDimensionalSphere|solvesCartPole'
 	$(TSAN_TEST) --skip-build --filter FaultTests
