@@ -309,17 +309,24 @@ class Server:
         pointers, count, arrays = self.schema.leaf_pointers(data, stacked=stacked)
         if count == 0:
             return
-        committed = ctypes.c_size_t()
+        self._in_slices(pointers, count, timeout,
+                        lambda done, left, slice_ns, taken: _native.lib.chorus_server_submit(
+                            self._handle, pointers, left, slice_ns, taken))
+
+    def _in_slices(self, pointers, count: int, timeout: float | None, call) -> None:
+        """Runs a C call that takes ``count`` leaf-major samples and may time out part way, in
+        waits of at most ``WAIT_SLICE`` (so Ctrl-C is handled between them): after a slice, the
+        leaf pointers move past the samples taken and the call goes on with the rest. ``call``
+        gets (samples done, samples left, the slice in ns, a size_t pointer for how many it took)."""
+        taken = ctypes.c_size_t()
         done = 0
         for slice_ns in _native.wait_slices(timeout):
-            status = _native.lib.chorus_server_submit(
-                self._handle, pointers, count - done, slice_ns, ctypes.byref(committed)
-            )
-            done += committed.value
+            status = call(done, count - done, slice_ns, ctypes.byref(taken))
+            done += taken.value
             if status != _native.TIMED_OUT:
                 break
             for index, leaf in enumerate(self.schema.leaves):
-                pointers[index] += committed.value * leaf.nbytes
+                pointers[index] += taken.value * leaf.nbytes
         raise_for(status)
 
     # ---- replay tables -----------------------------------------------------------------------
@@ -351,20 +358,13 @@ class Server:
         keys = np.zeros(count, dtype=np.uint64)
         if count == 0:
             return keys
-        inserted = ctypes.c_size_t()
-        done = 0
-        for slice_ns in _native.wait_slices(timeout):
+
+        def insert(done, left, slice_ns, taken):
             given = priorities if len(priorities) == 1 else priorities[done:]
-            status = _native.lib.chorus_table_insert(
-                handle, pointers, count - done, given.ctypes.data, len(given), slice_ns,
-                keys.ctypes.data + done * 8, ctypes.byref(inserted),
-            )
-            done += inserted.value
-            if status != _native.TIMED_OUT:
-                break
-            for index, leaf in enumerate(self.schema.leaves):
-                pointers[index] += inserted.value * leaf.nbytes
-        raise_for(status)
+            return _native.lib.chorus_table_insert(handle, pointers, left, given.ctypes.data, len(given), slice_ns,
+                                                   keys.ctypes.data + done * 8, taken)
+
+        self._in_slices(pointers, count, timeout, insert)
         return keys
 
     def _sample_table(self, name: str, batch_size: int, timeout: float | None) -> ReplaySample:

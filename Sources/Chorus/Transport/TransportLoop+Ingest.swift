@@ -17,21 +17,36 @@ extension TransportLoop {
         case superseded
     }
 
-    /// Commits every whole sample received, then owes an ack for them.
+    /// Commits every whole sample received (to the ring, or to the connection's table as many
+    /// as its rate limiter allows now), then owes an ack for them. A sample for a table with an
+    /// invalid priority ends the connection after the samples before it.
     func ingest(_ connection: Connection) {
-        if let table = connection.table { return ingest(connection, into: table) }
-        let sampleSize = schema.sampleSize
+        let recordSize = connection.recordSize
         var committed = 0
-        ingesting: while connection.buffer.wholeSamples(of: sampleSize) > 0 {
-            let received = connection.buffer.unconsumed
-            let outcome = commitToRing(connection, upTo: connection.buffer.wholeSamples(of: sampleSize)) { ring, reservation in
-                ring.write(UnsafeRawBufferPointer(rebasing: received[..<(reservation.count * sampleSize)]),
-                           into: reservation)
-                return reservation.count
+        var invalidPriority: Double?  // set when a record carries one: the connection ends
+        ingesting: while invalidPriority == nil, connection.buffer.wholeSamples(of: recordSize) > 0 {
+            let count = connection.buffer.wholeSamples(of: recordSize)
+            let received = UnsafeRawBufferPointer(rebasing: connection.buffer.unconsumed[..<(count * recordSize)])
+            let outcome = if let table = connection.table {
+                commit(connection) { () -> Ingested in
+                    do throws(ReplayError) {
+                        let result = try table.tryInsert(records: received, prioritized: connection.carriesPriorities)
+                        invalidPriority = result.invalidPriority
+                        return result.inserted == 0 && invalidPriority == nil ? .noRoom : .committed(result.inserted)
+                    } catch {
+                        return .closed
+                    }
+                }
+            } else {
+                commitToRing(connection, upTo: count) { ring, reservation in
+                    ring.write(UnsafeRawBufferPointer(rebasing: received[..<(reservation.count * recordSize)]),
+                               into: reservation)
+                    return reservation.count
+                }
             }
             switch outcome {
             case .committed(let count):
-                connection.buffer.consume(count * sampleSize)
+                connection.buffer.consume(count * recordSize)
                 committed += count
             case .noRoom:
                 stall(connection)
@@ -43,6 +58,11 @@ extension TransportLoop {
         }
         connection.buffer.compact()
         acknowledge(committed, on: connection)
+        if invalidPriority != nil, !connection.isClosing {
+            counters.refused(.invalidPriority)
+            connection.receive = connection.receive.isInFlight ? connection.receive : .peerClosed
+            closeConnection(connection)
+        }
     }
 
     /// Samples at least this large skip the receive buffer when whole ones are already waiting
@@ -136,48 +156,6 @@ extension TransportLoop {
             return .voided
         }
         return .completed
-    }
-
-    /// Commits the whole records received into `table` (as many as its rate limiter allows now),
-    /// then owes an ack for them. A record with an invalid priority ends the connection after
-    /// the records before it.
-    private func ingest(_ connection: Connection, into table: ReplayTable) {
-        let recordSize = connection.recordSize
-        var committed = 0
-        var invalidPriority: Double?  // set when a record carries one: the connection ends
-        ingesting: while invalidPriority == nil, connection.buffer.wholeSamples(of: recordSize) > 0 {
-            let received = connection.buffer.unconsumed
-            let count = connection.buffer.wholeSamples(of: recordSize)
-            let outcome = commit(connection) { () -> Ingested in
-                do throws(ReplayError) {
-                    let result = try table.tryInsert(
-                        records: UnsafeRawBufferPointer(rebasing: received[..<(count * recordSize)]),
-                        prioritized: connection.carriesPriorities)
-                    invalidPriority = result.invalidPriority
-                    return result.inserted == 0 && invalidPriority == nil ? .noRoom : .committed(result.inserted)
-                } catch {
-                    return .closed
-                }
-            }
-            switch outcome {
-            case .committed(let count):
-                connection.buffer.consume(count * recordSize)
-                committed += count
-            case .noRoom:
-                stall(connection)
-                break ingesting
-            case .closed, .superseded:
-                closeConnection(connection)
-                return
-            }
-        }
-        connection.buffer.compact()
-        acknowledge(committed, on: connection)
-        if invalidPriority != nil, !connection.isClosing {
-            counters.refused(.invalidPriority)
-            connection.receive = connection.receive.isInFlight ? connection.receive : .peerClosed
-            closeConnection(connection)
-        }
     }
 
     private func stall(_ connection: Connection) {
