@@ -52,8 +52,7 @@ struct CheckpointFile: ~Copyable {
     }
 
     func write<T: BitwiseCopyable>(_ values: [T]) throws(ReplayError) {
-        // `withUnsafeBytes` rethrows untyped errors; the Result keeps this one typed.
-        try values.withUnsafeBytes { bytes in Result { () throws(ReplayError) in try write(bytes) } }.get()
+        try values.withBytes { (bytes) throws(ReplayError) in try write(bytes) }
     }
 
     func read<T: BitwiseCopyable>(_ count: Int, of _: T.Type) throws(ReplayError) -> [T] {

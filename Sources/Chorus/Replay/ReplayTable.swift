@@ -235,8 +235,7 @@ public final class ReplayTable: @unchecked Sendable {
     /// fit the limiter's band (`maxDiff − minDiff`; a queue's size) and, with `maxTimesSampled`,
     /// the table (`maxSize × maxTimesSampled`): a larger batch could never be drawn and is refused.
     public func sample(batchSize: Int, timeout: Duration? = nil) throws(ReplayError) -> ReplaySample {
-        try validate(batchSize: batchSize)
-        return try ReplaySample(schema: schema, batchSize: batchSize) { (leaves) throws(ReplayError) in
+        try ReplaySample(schema: schema, batchSize: batchSize) { (leaves) throws(ReplayError) in
             try sample(batchSize: batchSize, into: leaves, timeout: timeout)
         }
     }

@@ -1,4 +1,4 @@
-extension Array where Element == UInt8 {
+extension Array where Element: BitwiseCopyable {
     /// `withUnsafeBytes` that keeps the closure's typed error (the standard library's rethrows
     /// an untyped one), by carrying it through a `Result`.
     @inlinable
