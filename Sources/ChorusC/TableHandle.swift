@@ -33,7 +33,8 @@ final class TableHandle {
         }
     }
 
-    /// Inserts every sample, or says how many went in before the failure.
+    /// Inserts every sample, or says how many went in before the failure (their keys are written
+    /// either way).
     func insert(_ samples: LeafMajorSamples, priorities: [Double], timeout: Duration?,
                 keys: UnsafeMutablePointer<UInt64>?) -> (inserted: Int, error: ABIError?) {
         var inserted = 0
@@ -41,19 +42,16 @@ final class TableHandle {
             try packing.withLock { (buffer) throws(ReplayError) in
                 try samples.forEachPackedChunk(into: buffer) { (packed, first) throws(ReplayError) in
                     let count = packed.count / samples.schema.sampleSize
-                    let chunkKeys = try table.insert(
+                    try table.insert(
                         packed: packed, priorities: priorities.count == 1 ? priorities : Array(priorities[first..<first + count]),
-                        timeout: timeout)
-                    for (index, key) in chunkKeys.enumerated() { keys?[first + index] = key }
-                    inserted += count
+                        timeout: timeout) { index, key in
+                        keys?[first + index] = key
+                        inserted += 1
+                    }
                 }
             }
             return (inserted, nil)
         } catch {
-            switch error {
-            case .timedOut(let completed), .closed(let completed): inserted += completed
-            default: break
-            }
             return (inserted, ABIError(error))
         }
     }

@@ -2,6 +2,7 @@
 dm-reverb's names (selectors, rate_limiters, insert/sample/update_priorities)."""
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -55,6 +56,25 @@ def test_insert_many_and_queue_tables():
         with pytest.raises(ValueError, match="band"):
             server.sample("queue", 17)
         assert server.table_info("queue")["samples"] == 16
+
+
+def test_insert_many_returns_every_key_when_it_waits_across_wait_slices():
+    """A queue of 4 takes 12 items while a slow learner makes room: the insert waits in C across
+    several of Python's wait slices, and the keys of the items taken in each slice are kept."""
+    with chorus.Server(EXAMPLE, 4, tables=[chorus.Table.queue("queue", 4)]) as server:
+        drained = []
+
+        def learn():
+            while len(drained) < 12:
+                time.sleep(0.15)
+                drained.extend(server.sample("queue", 1, timeout=10).keys.tolist())
+
+        learner = threading.Thread(target=learn)
+        learner.start()
+        keys = server.insert_many("queue", stacked(range(12)), timeout=30)
+        learner.join(timeout=30)
+        assert 0 not in keys.tolist() and len(set(keys.tolist())) == 12
+        assert drained == keys.tolist()
 
 
 def test_bad_input_is_refused_and_changes_nothing():

@@ -117,6 +117,17 @@ public final class ReplayTable: @unchecked Sendable {
     @discardableResult
     public func insert(packed bytes: UnsafeRawBufferPointer, priorities given: [Double] = [1],
                        timeout: Duration? = nil) throws(ReplayError) -> [UInt64] {
+        var keys: [UInt64] = []
+        keys.reserveCapacity(bytes.count / max(schema.sampleSize, 1))
+        try insert(packed: bytes, priorities: given, timeout: timeout) { _, key in keys.append(key) }
+        return keys
+    }
+
+    /// `insert(packed:priorities:timeout:)` that hands each key to `inserted` (the sample's index,
+    /// its key) as it goes in, so a caller keeps the keys of the samples inserted before a
+    /// timeout (the C ABI writes them into its caller's array).
+    package func insert(packed bytes: UnsafeRawBufferPointer, priorities given: [Double], timeout: Duration?,
+                        inserted: (Int, UInt64) -> Void) throws(ReplayError) {
         let sampleSize = schema.sampleSize
         let count = bytes.count / sampleSize
         guard count > 0, count * sampleSize == bytes.count else {
@@ -127,20 +138,18 @@ public final class ReplayTable: @unchecked Sendable {
         }
         if let bad = given.first(where: { !Self.isValid($0) }) { throw .invalidPriority(bad) }
         let deadline = timeout.map(Deadline.init(after:))
-        var keys: [UInt64] = []
-        keys.reserveCapacity(count)
         lock.lock()
         defer { lock.unlock() }
-        while keys.count < count {
-            try waitLocked(.insertAllowed, until: deadline, completed: keys.count) {
+        for index in 0..<count {
+            // About to wait for room: samplers must see what this call put in, or both could wait.
+            if index > 0, !limiter.canInsert(1, under: rateLimiter) { wakeSamplersLocked() }
+            try waitLocked(.insertAllowed, until: deadline, completed: index) {
                 limiter.canInsert(1, under: rateLimiter)
             }
-            let index = keys.count
             let sample = UnsafeRawBufferPointer(rebasing: bytes[index * sampleSize..<(index + 1) * sampleSize])
-            keys.append(insertLocked(sample, priority: given.count == 1 ? given[0] : given[index]))
+            inserted(index, insertLocked(sample, priority: given.count == 1 ? given[0] : given[index]))
         }
         wakeSamplersLocked()
-        return keys
     }
 
     /// Inserts as many of the records in `bytes` as the rate limiter allows now, without

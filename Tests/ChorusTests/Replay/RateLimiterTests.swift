@@ -55,6 +55,24 @@ import Testing
         #expect(try table.sample(batchSize: 2).leaf("id", as: UInt64.self) == [1, 2])
     }
 
+    /// A many-sample insert that must wait for room wakes the samplers for what it put in first;
+    /// otherwise the sampler (waiting for items) and the inserter (waiting for room) wait on
+    /// each other.
+    @Test func aLongInsertLetsWaitingSamplersTakeWhatWentIn() throws {
+        let table = try ReplayTable.queue(name: "queue", schema: Replay.schema, size: 4)
+        let drained = Locked<[UInt64]>([])
+        let sampler = ThreadGroup(1) { _ in
+            for _ in 0..<12 {
+                let ids = try table.sample(batchSize: 1, timeout: .seconds(30)).leaf("id", as: UInt64.self)
+                drained.withLock { $0 += ids }
+            }
+        }
+        #expect(eventually { table.info.waitingSamples == 1 })
+        try Tagged.small.packed(0..<12).withUnsafeBytes { _ = try table.insert(packed: $0, timeout: .seconds(10)) }
+        sampler.join()
+        #expect(drained.withLock { $0 } == Array(0..<12))
+    }
+
     @Test func closingEndsEveryWait() throws {
         let table = try ReplayTable.queue(name: "queue", schema: Replay.schema, size: 1)
         let sampler = ThreadGroup(1) { _ in
