@@ -100,9 +100,9 @@ let benchmarks: @Sendable () -> Void = {
         var round = 0.0
         for _ in benchmark.scaledIterations {
             round += 1
-            let updates = Dictionary(keys.map { ($0, round) }, uniquingKeysWith: { a, _ in a })
+            let priorities = [Double](repeating: round, count: keys.count)
             benchmark.startMeasurement()
-            try table.updatePriorities(updates)
+            try table.updatePriorities(keys: keys, priorities: priorities)
             benchmark.stopMeasurement()
         }
     } setup: {

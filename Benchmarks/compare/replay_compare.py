@@ -36,6 +36,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve()
 ROOT = HERE.parents[2]
 TABLE = "t"
+# The suffix of a chorus measure whose call dm-reverb lacks, compared with its dict form.
+ARRAYS = ", keys and priorities as arrays"
 SIZES = {"20 B": 20, "28 KB": 28_224}
 WORKLOADS = ["insert", "sample", "update", "ratio", "memory"]
 
@@ -165,6 +167,9 @@ class ChorusEngine:
     def update(self, updates):
         self.server.update_priorities(TABLE, updates)
 
+    def update_arrays(self, keys, priorities):
+        self.server.update_priorities(TABLE, keys, priorities)
+
     def close(self):
         self.server.close()
 
@@ -274,6 +279,12 @@ def run_engine(engine_key, only, quick):
                     latencies = timed_batches(lambda: engine.update({k: float(next(rounds)) for k in keys}), seconds)
                     results[f"priority updates/s, {count:,} × {label}"] = 256 * len(latencies) / sum(latencies)
                     log(f"updates: {256 * len(latencies) / sum(latencies):,.0f}/s")
+                    if hasattr(engine, "update_arrays"):  # a learner's own form: the sample's keys, new priorities
+                        import numpy as np
+
+                        keys = np.asarray(keys, np.uint64)
+                        latencies = timed_batches(lambda: engine.update_arrays(keys, np.full(256, float(next(rounds)))), seconds)
+                        results[f"priority updates/s, {count:,} × {label}{ARRAYS}"] = 256 * len(latencies) / sum(latencies)
                 engine.close()
     if "ratio" in only:
         # The learner samples on a daemon thread: once the writer stops, the limiter blocks it
@@ -331,7 +342,7 @@ def main():
     print("| measure | dm-reverb 0.14.0 | dm-reverb, tf.data | chorus | chorus vs the faster reverb |")
     print("|---|---:|---:|---:|---:|")
     for measure, ours in columns["chorus"].items():
-        reverb = columns["reverb"].get(measure.replace(", send_many of 64", ""))
+        reverb = columns["reverb"].get(measure.replace(", send_many of 64", "").replace(ARRAYS, ""))
         dataset = columns["reverb"].get(measure + " [tf.data]")
         lower_is_better = "µs" in measure or "memory" in measure
         best = [v for v in (reverb, dataset) if v is not None]

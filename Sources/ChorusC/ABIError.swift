@@ -54,7 +54,7 @@ struct ABIError: Error {
         case .unknownTable, .unknownKey: self.init(CHORUS_NOT_FOUND, "\(error)")
         case .schemaMismatch: self.init(CHORUS_SCHEMA_MISMATCH, "\(error)")
         case .checkpoint: self.init(CHORUS_IO_ERROR, "\(error)")
-        case .invalidTable, .invalidRateLimiter, .invalidPriority, .wrongSize, .invalidBatchSize:
+        case .invalidTable, .invalidRateLimiter, .invalidPriority, .priorityCount, .wrongSize, .invalidBatchSize:
             self.init(CHORUS_INVALID_ARGUMENT, "\(error)")
         }
     }

@@ -120,9 +120,10 @@ public func chorus_table_update_priorities(_ table: OpaquePointer?, _ keys: Unsa
     reportingErrors { () throws(ABIError) in
         let replayTable = try Handles.borrow(table, as: TableHandle.self).table
         guard count == 0 || (keys != nil && priorities != nil) else { throw ABIError(CHORUS_INVALID_ARGUMENT, "null keys or priorities") }
-        var updates: [UInt64: Double] = [:]
-        for index in 0..<count { updates[keys![index]] = priorities![index] }
-        try replay { () throws(ReplayError) in try replayTable.updatePriorities(updates) }
+        try replay { () throws(ReplayError) in
+            try replayTable.updatePriorities(keys: Array(UnsafeBufferPointer(start: keys, count: count)),
+                                             priorities: Array(UnsafeBufferPointer(start: priorities, count: count)))
+        }
     }
 }
 

@@ -42,6 +42,11 @@ def test_insert_sample_update_with_reverbs_names():
         sample = server.sample("replay", 500)
         assert sample.data["action"].tolist().count(0) > 450
         assert sample.priorities.max() == 1000.0 and sample.table_sizes[0] == 10
+        # The array form, as a learner holds them: a sample's keys and new priorities.
+        server.update_priorities("replay", np.array([keys[0], keys[5]], np.uint64), np.array([0.0, 7.0]))
+        sample = server.sample("replay", 200)
+        assert set(sample.data["action"].tolist()) <= {1, 2, 3, 4, 5, 6, 7, 8}
+        assert sample.priorities.max() == 8.0
 
 
 def test_insert_many_and_queue_tables():
@@ -89,6 +94,8 @@ def test_bad_input_is_refused_and_changes_nothing():
             server.insert("nope", step(1))
         with pytest.raises(KeyError, match="no item"):
             server.update_priorities("replay", {key + 1: 1.0})
+        with pytest.raises(ValueError, match="2 priorities for 1 keys"):
+            server.update_priorities("replay", [key], [1.0, 2.0])
         with pytest.raises(ValueError, match="obs"):
             server.insert("replay", {"obs": np.zeros(3, np.float32), "action": np.array(0, np.int64)})
         assert server.table_info("replay")["size"] == 1

@@ -376,12 +376,22 @@ class Server:
         raise_for(status)
         return sample
 
-    def update_priorities(self, table: str, updates: dict[int, float]) -> None:
-        """Sets priorities by key (``{key: priority}``, as dm-reverb's client takes them); nothing
-        changes if a priority is NaN, infinite or negative (ValueError) or a key is not in the
-        table (KeyError)."""
-        keys = np.fromiter(updates.keys(), dtype=np.uint64, count=len(updates))
-        values = np.fromiter(updates.values(), dtype=np.float64, count=len(updates))
+    def update_priorities(self, table: str, updates: Any, priorities: Any = None) -> None:
+        """Sets priorities by key: ``update_priorities(table, {key: priority})``, as dm-reverb's
+        client takes them, or ``update_priorities(table, keys, priorities)`` with two arrays (a
+        sample's ``keys`` and the learner's new priorities: no dict to build). Nothing changes
+        if a priority is NaN, infinite or negative (ValueError) or a key is not in the table
+        (KeyError)."""
+        if isinstance(updates, dict):
+            if priorities is not None:
+                raise TypeError("give a {key: priority} dict, or keys and priorities, not both")
+            keys = np.fromiter(updates.keys(), dtype=np.uint64, count=len(updates))
+            values = np.fromiter(updates.values(), dtype=np.float64, count=len(updates))
+        else:
+            keys = np.ascontiguousarray(np.atleast_1d(updates), dtype=np.uint64)
+            values = np.ascontiguousarray(np.atleast_1d(priorities), dtype=np.float64)
+            if keys.ndim != 1 or values.shape != keys.shape:
+                raise ValueError(f"{values.size} priorities for {keys.size} keys: give one per key")
         raise_for(_native.lib.chorus_table_update_priorities(
             self._table(table).handle, keys.ctypes.data, values.ctypes.data, len(keys)))
 

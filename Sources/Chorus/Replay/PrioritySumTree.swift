@@ -50,19 +50,22 @@ final class PrioritySumTree: ItemSelection {
         set(slot, Self.absent)
     }
 
+    /// Rewrites one weight, its block's sum and the sums above it (through one buffer access
+    /// each: a checked array write per tree level would cost more than the arithmetic).
     private func set(_ slot: Int32, _ weight: Float) {
-        weights[Int(slot)] = weight
         let block = Int(slot) / Self.blockSize
-        let start = block * Self.blockSize
-        var sum = 0.0
-        for index in start..<min(start + Self.blockSize, weights.count) where weights[index] > 0 {
-            sum += Double(weights[index])
+        let sum = weights.withUnsafeMutableBufferPointer { weights in
+            weights[Int(slot)] = weight
+            let start = block * Self.blockSize
+            return weights[start..<min(start + Self.blockSize, weights.count)].reduce(0) { $0 + Double(max($1, 0)) }
         }
-        var node = firstLeaf + block
-        sums[node] = sum
-        while node > 1 {
-            node /= 2
-            sums[node] = sums[2 * node] + sums[2 * node + 1]
+        sums.withUnsafeMutableBufferPointer { sums in
+            var node = firstLeaf + block
+            sums[node] = sum
+            while node > 1 {
+                node /= 2
+                sums[node] = sums[2 * node] + sums[2 * node + 1]
+            }
         }
     }
 

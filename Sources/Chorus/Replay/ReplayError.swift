@@ -5,6 +5,8 @@ public enum ReplayError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidTable(String)
     case invalidRateLimiter(String)
     case invalidPriority(Double)
+    /// A call's priorities do not pair up with its items (or keys).
+    case priorityCount(Int, items: Int)
     case unknownTable(String, known: [String])
     case unknownKey(UInt64)
     case schemaMismatch(expected: Schema, given: Schema)
@@ -22,6 +24,7 @@ public enum ReplayError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidTable(let reason): "invalid table: \(reason)"
         case .invalidRateLimiter(let reason): "invalid rate limiter: \(reason)"
         case .invalidPriority(let priority): "a priority must be finite and at least 0, not \(priority)"
+        case .priorityCount(let count, let items): "\(count) priorities for \(items) items"
         case .unknownTable(let name, let known): "no table named \"\(name)\" (the server has \(known.map { "\"\($0)\"" }.joined(separator: ", ")))"
         case .unknownKey(let key): "no item with key \(key) in the table"
         case .schemaMismatch(let expected, let given): "the sample's schema \(given) is not the table's \(expected)"

@@ -134,7 +134,7 @@ public final class ReplayTable: @unchecked Sendable {
             throw .wrongSize(sampleSize: sampleSize, given: bytes.count)
         }
         guard given.count == 1 || given.count == count else {
-            throw .invalidTable("\(given.count) priorities for \(count) samples")
+            throw .priorityCount(given.count, items: count)
         }
         if let bad = given.first(where: { !Self.isValid($0) }) { throw .invalidPriority(bad) }
         let deadline = timeout.map(Deadline.init(after:))
@@ -285,23 +285,30 @@ public final class ReplayTable: @unchecked Sendable {
         return draws
     }
 
-    /// `count` for a batch of draws that removes no item, without a check per access.
+    /// `count` for a batch of draws that removes no item: a tight loop per array, so the reads
+    /// of different rows overlap instead of waiting on each other.
     private func countBatch(_ slots: UnsafeMutableBufferPointer<Int32>, into draws: inout ReplayDraws) {
-        let size = limiter.size
         timesSampled.withUnsafeMutableBufferPointer { timesSampled in
-            generations.withUnsafeBufferPointer { generations in
-                priorities.withUnsafeBufferPointer { priorities in
-                    for slot in slots.lazy.map(Int.init) {
-                        timesSampled[slot] += 1
-                        draws.keys.append(Self.key(slot: slot, generation: generations[slot]))
-                        draws.priorities.append(priorities[slot])
-                        draws.timesSampled.append(Int(timesSampled[slot]))
-                    }
+            for slot in slots { timesSampled[Int(slot)] += 1 }
+        }
+        draws.timesSampled = Self.rows(of: timesSampled, at: slots) { _, count in Int(count) }
+        draws.keys = Self.rows(of: generations, at: slots) { slot, generation in Self.key(slot: slot, generation: generation) }
+        draws.priorities = Self.rows(of: priorities, at: slots) { _, priority in priority }
+        draws.tableSizes = Array(repeating: limiter.size, count: slots.count)
+        limiter.samples += UInt64(slots.count)
+    }
+
+    /// `row(slot, source[slot])` for each of `slots`, in order.
+    private static func rows<Element, Row>(of source: [Element], at slots: UnsafeMutableBufferPointer<Int32>,
+                                           _ row: (Int, Element) -> Row) -> [Row] {
+        source.withUnsafeBufferPointer { source in
+            Array(unsafeUninitializedCapacity: slots.count) { rows, initialized in
+                for (index, slot) in slots.lazy.map(Int.init).enumerated() {
+                    rows.initializeElement(at: index, to: row(slot, source[slot]))
                 }
+                initialized = slots.count
             }
         }
-        draws.tableSizes = Array(repeating: size, count: slots.count)
-        limiter.samples += UInt64(slots.count)
     }
 
     /// Counts one draw of the item in `slot` and records it in `draws`.
@@ -331,14 +338,26 @@ public final class ReplayTable: @unchecked Sendable {
     /// Sets the priorities of the items with these keys; throws, changing nothing, if a priority
     /// is invalid or a key is not in the table.
     public func updatePriorities(_ updates: [UInt64: Double]) throws(ReplayError) {
-        if let bad = updates.values.first(where: { !Self.isValid($0) }) { throw .invalidPriority(bad) }
+        try updatePriorities(keys: Array(updates.keys), priorities: Array(updates.values))
+    }
+
+    /// Sets `priorities[i]` as the priority of the item with `keys[i]` (a key given twice takes
+    /// its last priority); throws, changing nothing, if a priority is invalid or a key is not in
+    /// the table. The form for arrays a learner already holds: no dictionary to build.
+    public func updatePriorities(keys: [UInt64], priorities updates: [Double]) throws(ReplayError) {
+        guard keys.count == updates.count else {
+            throw .priorityCount(updates.count, items: keys.count)
+        }
+        if let bad = updates.first(where: { !Self.isValid($0) }) { throw .invalidPriority(bad) }
         try lock.withLock { () throws(ReplayError) in
-            let slots = try updates.map { (key, priority) throws(ReplayError) in
+            let slots = try keys.map { (key) throws(ReplayError) in
                 guard let slot = slot(of: key) else { throw .unknownKey(key) }
-                return (slot, priority)
+                return slot
             }
-            for (slot, priority) in slots {
-                priorities[Int(slot)] = priority
+            priorities.withUnsafeMutableBufferPointer { priorities in
+                for (slot, priority) in zip(slots, updates) { priorities[Int(slot)] = priority }
+            }
+            for (slot, priority) in zip(slots, updates) {
                 samplerSelection.update(slot, priority: priority)
                 removerSelection.update(slot, priority: priority)
             }

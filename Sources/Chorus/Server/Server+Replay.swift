@@ -28,4 +28,9 @@ extension Server {
     public func updatePriorities(in name: String, _ updates: [UInt64: Double]) throws(ReplayError) {
         try table(named: name).updatePriorities(updates)
     }
+
+    /// ``ReplayTable/updatePriorities(keys:priorities:)`` on the table called `name`.
+    public func updatePriorities(in name: String, keys: [UInt64], priorities: [Double]) throws(ReplayError) {
+        try table(named: name).updatePriorities(keys: keys, priorities: priorities)
+    }
 }

@@ -32,6 +32,19 @@ import Testing
         #expect(try table.sample(batchSize: 2).leaf("id", as: UInt64.self) == [2, 2])
     }
 
+    @Test func priorityArraysMustPairUpAndApplyInOrder() throws {
+        let table = try Replay.table(10, sampler: .maxHeap)
+        let keys = try Replay.fill(table, 0..<3)
+        #expect(throws: ReplayError.priorityCount(1, items: 2)) {
+            try table.updatePriorities(keys: [keys[0]!, keys[1]!], priorities: [5])
+        }
+        #expect(throws: ReplayError.unknownKey(999)) { try table.updatePriorities(keys: [keys[0]!, 999], priorities: [5, 5]) }
+        #expect(try table.sample(batchSize: 1).priorities == [1], "nothing changed")
+        try table.updatePriorities(keys: [keys[2]!, keys[2]!, keys[1]!], priorities: [9, 3, 4])
+        let top = try table.sample(batchSize: 1)
+        #expect(top.keys == [keys[1]!] && top.priorities == [4], "a key given twice takes its last priority")
+    }
+
     @Test func aKeyIsNeverReusedForAnotherItem() throws {
         let table = try Replay.table(1, sampler: .fifo)
         let first = try table.insert(Tagged.small.sample(0))

@@ -74,6 +74,16 @@ enum Replay {
         }
     }
 
+    @Test func prioritizedDrawsReachItemsFarApartInADeepTree() throws {
+        // 70,000 slots: four levels of sums above the weights. 50 items far apart carry weight.
+        let table = try Replay.table(70_000, sampler: .prioritized(priorityExponent: 1))
+        let priority = { (id: UInt64) in id % 1400 == 7 && id / 1400 != 13 ? Double(id / 1400 + 1) : 0 }
+        try Replay.fill(table, 0..<70_000, priority: priority)
+        let total = (0..<70_000).reduce(0) { $0 + priority(UInt64($1)) }
+        let draws = try Replay.draw(table, 500_000)
+        #expect(Replay.chiSquare(draws, expected: (0..<70_000).map { priority(UInt64($0)) / total }) < Replay.chiSquareLimit49)
+    }
+
     @Test func allPrioritiesZeroDrawUniformly() throws {
         let table = try Replay.table(50, sampler: .prioritized(priorityExponent: 1))
         try Replay.fill(table, 0..<50) { _ in 0 }
