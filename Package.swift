@@ -8,6 +8,8 @@ import PackageDescription
 //   Chorus        ring, io_uring transport, server; re-exports the two above
 //   ChorusES      evolution strategies on ChorusCore only
 //   ChorusEvochi  Evochi v1 over gRPC (gRPC and NIO stay in this module and the CLI)
+//   ChorusHTTP    the monitoring endpoint: /metrics (swift-prometheus), /api/status, the dashboard
+//                 (Hummingbird; NIO stays in this module, ChorusEvochi and the CLI)
 //   ChorusC       the C ABI over server and client (libChorusC.so), for the Python package
 //   ChorusCLI     the `chorus` command
 let package = Package(
@@ -30,6 +32,11 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .target(name: "ChorusCore"),
@@ -50,12 +57,17 @@ let package = Package(
                 "ChorusClient",
                 "CLibURing",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         .target(name: "ChorusES", dependencies: ["ChorusCore"]),
         // The C ABI: the header (a module map, no sources) and its Swift implementation.
         .systemLibrary(name: "CChorus"),
-        .target(name: "ChorusC", dependencies: ["CChorus", "Chorus", "ChorusClient", "ChorusCore"]),
+        .target(
+            name: "ChorusC",
+            dependencies: ["CChorus", "Chorus", "ChorusClient", "ChorusCore", .product(name: "Logging", package: "swift-log")]
+        ),
         // `Generated/` is protoc output, committed; `make protos` regenerates it.
         .target(
             name: "ChorusEvochi",
@@ -67,12 +79,27 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
+        // The dashboard page is one file, compiled into the binary.
+        .target(
+            name: "ChorusHTTP",
+            dependencies: [
+                "Chorus",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["Dashboard/dashboard.png"],  // the README's screenshot
+            resources: [.embedInCode("Dashboard/dashboard.html")]
+        ),
         .executableTarget(
             name: "ChorusCLI",
             dependencies: [
                 "Chorus",
                 "ChorusES",
                 "ChorusEvochi",
+                "ChorusHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -85,9 +112,13 @@ let package = Package(
         .executableTarget(name: "FramerFuzzer", dependencies: ["ChorusCore", "FuzzReplay"], path: "Tests/Fuzz/FramerFuzzer"),
         .testTarget(name: "ChorusCoreTests", dependencies: ["ChorusCore"]),
         .testTarget(name: "ChorusClientTests", dependencies: ["ChorusClient", "ChorusCore"]),
-        .testTarget(name: "ChorusTests", dependencies: ["Chorus", "ChorusClient", "ChorusCore"]),
+        .testTarget(
+            name: "ChorusTests",
+            dependencies: ["Chorus", "ChorusClient", "ChorusCore", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "ChorusESTests", dependencies: ["ChorusES", "ChorusCore"]),
         .testTarget(name: "ChorusEvochiTests", dependencies: ["ChorusEvochi", "ChorusES", "ChorusCore"]),
+        .testTarget(name: "ChorusHTTPTests", dependencies: ["ChorusHTTP", "Chorus"]),
     ],
     swiftLanguageModes: [.v6]
 )

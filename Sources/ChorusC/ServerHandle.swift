@@ -1,6 +1,7 @@
 import CChorus
 import Chorus
 import ChorusCore
+import Logging
 
 /// What a `chorus_server *` points to: the server, the batch its consumer holds, and a buffer
 /// for packing submitted samples.
@@ -16,12 +17,20 @@ final class ServerHandle {
     {
         do {
             server = try Server(schema: schema, batchSize: batchSize, numBuffers: numBuffers, tables: tables,
-                                defaultTable: defaultTable)
+                                defaultTable: defaultTable, logger: Self.logger)
         } catch {
             throw ABIError(CHORUS_INVALID_ARGUMENT, "\(error)")
         }
         packing = Locked(PackingBuffer(sampleSize: schema.sampleSize))
     }
+
+    /// The library's host (a Python process) owns stdout: warnings and errors (refusals,
+    /// internal errors) go to stderr, nothing else.
+    private static let logger = {
+        var logger = Logger(label: "chorus.server") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = .warning
+        return logger
+    }()
 
     func listen(_ listeners: [ListenerConfiguration], ioThreads: Int) throws(ABIError) -> [BoundListener] {
         var options = TransportOptions()

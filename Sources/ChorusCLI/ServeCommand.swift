@@ -35,6 +35,7 @@ struct ServeCommand: ParsableCommand {
     var checkpointDirectory: String?
     @Option(help: "Seconds between progress lines.") var progressInterval = 1.0
     @Flag(help: "Print no progress lines.") var quiet = false
+    @OptionGroup var observability: ObservabilityOptions
 
     func validate() throws {
         guard echoPort != nil || port != nil else { throw ValidationError("give --echo-port, --port, or both") }
@@ -44,6 +45,7 @@ struct ServeCommand: ParsableCommand {
 
     func run() throws {
         StopSignals.blockInEveryThread()
+        let registry = observability.bootstrap()
         let schema = try loadSchema(schema)
         let tables = try table.map { try restoredOrNew($0, schema: schema) }
         for table in tables { try table.validate(batchSize: batchSize) }
@@ -57,6 +59,8 @@ struct ServeCommand: ParsableCommand {
         for listener in try server.listen(listeners, options: options) {
             say("listening: \(listener)")
         }
+        let endpoint = try observability.startEndpoint(sources: [server], registry: registry)
+        defer { endpoint?.stopBlocking() }
         StopSignals.onSignal { server.shutdown() }
         if let seconds {
             DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { server.shutdown() }
@@ -77,8 +81,12 @@ struct ServeCommand: ParsableCommand {
         reporter?.stop()
         if let checkpointDirectory {
             for table in tables {
-                let bytes = try table.checkpoint(to: Self.checkpointPath(checkpointDirectory, table.name))
+                let path = Self.checkpointPath(checkpointDirectory, table.name)
+                let bytes = try table.checkpoint(to: path)
                 say("checkpoint: table \(table.name), \(table.size) items, \(bytes) bytes")
+                server.logger.info("checkpoint written", metadata: [
+                    "table": "\(table.name)", "items": "\(table.size)", "bytes": "\(bytes)", "path": "\(path)",
+                ])
             }
         }
         let consumedBatches = consumed.withLock { $0 }

@@ -105,6 +105,24 @@ import Testing
         #expect(loopback.server.metrics.transport.refusals[.authenticationFailed] == 1)
     }
 
+    @Test func connectionsAndRefusalsAreLoggedWithTheirReasons() throws {
+        let log = CapturedLog()
+        let loopback = try LoopbackServer(logger: log.logger())
+        let client = try TcpClient(host: "127.0.0.1", port: loopback.chorusPort, schema: Tagged.small.schema)
+        try client.send(Tagged.small.sample(1))
+        client.close()
+        let other = try Schema(["id": .leaf(.int64), "pad": .leaf(.uint8, 12)])
+        #expect(throws: ClientError.self) { try TcpClient(host: "127.0.0.1", port: loopback.chorusPort, schema: other) }
+        #expect(loopback.collect(1) == [1])
+        loopback.stop()
+        let lines = log.captured
+        #expect(lines.contains { $0.message == "listening" && $0.level == .info })
+        #expect(lines.contains { $0.message == "connection accepted" && $0.metadata["wire"] == "chorus" })
+        #expect(lines.contains { $0.message == "connection closed" && $0.metadata["reason"] == "peer closed" })
+        let refusal = try #require(lines.first { $0.metadata["refusal"] == "schemaMismatch" })
+        #expect(refusal.level == .warning && refusal.message.contains(#"leaf "id""#))
+    }
+
     @Test func aMismatchedSchemaIsRefusedWithTheLeafNamed() throws {
         let loopback = try LoopbackServer()
         let other = try Schema(["id": .leaf(.int64), "pad": .leaf(.uint8, 12)])

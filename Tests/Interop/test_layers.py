@@ -15,7 +15,7 @@ import pytest
 from conftest import ROOT
 
 # Bottom to top. A module may depend on (and import) only modules listed before it.
-LAYERS = ["CLibURing", "CChorus", "ChorusCore", "ChorusClient", "Chorus", "ChorusES", "ChorusEvochi", "ChorusC", "ChorusCLI"]
+LAYERS = ["CLibURing", "CChorus", "ChorusCore", "ChorusClient", "Chorus", "ChorusES", "ChorusEvochi", "ChorusHTTP", "ChorusC", "ChorusCLI"]
 # The project modules each layer may reach, beyond the rule above.
 ALLOWED = {
     "ChorusCore": set(),
@@ -23,12 +23,13 @@ ALLOWED = {
     "Chorus": {"ChorusCore", "ChorusClient", "CLibURing"},
     "ChorusES": {"ChorusCore"},
     "ChorusEvochi": {"ChorusCore", "ChorusES"},
+    "ChorusHTTP": {"ChorusCore", "ChorusClient", "Chorus", "CLibURing"},
     "ChorusC": {"ChorusCore", "ChorusClient", "Chorus", "CLibURing", "CChorus"},
-    "ChorusCLI": {"ChorusCore", "ChorusClient", "Chorus", "CLibURing", "ChorusES", "ChorusEvochi"},
+    "ChorusCLI": {"ChorusCore", "ChorusClient", "Chorus", "CLibURing", "ChorusES", "ChorusEvochi", "ChorusHTTP"},
 }
-# Only these layers may reach gRPC or NIO.
-NETWORK_FRAMEWORKS = re.compile(r"^(GRPC|NIO|SwiftProtobuf)")
-NETWORK_LAYERS = {"ChorusEvochi", "ChorusCLI"}
+# Only these layers may reach gRPC, NIO or Hummingbird (which is built on NIO).
+NETWORK_FRAMEWORKS = re.compile(r"^(GRPC|NIO|SwiftProtobuf|Hummingbird)")
+NETWORK_LAYERS = {"ChorusEvochi", "ChorusHTTP", "ChorusCLI"}
 IMPORT = re.compile(r"^\s*(?:@_exported\s+|@testable\s+)?import\s+(?:struct\s+|enum\s+|class\s+)?([A-Za-z_][A-Za-z0-9_]*)", re.M)
 
 

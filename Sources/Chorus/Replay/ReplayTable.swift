@@ -50,6 +50,9 @@ public final class ReplayTable: @unchecked Sendable {
     var random: ReplayRandom
     var closed = false
     var waiting = (inserts: 0, samples: 0)
+    /// Calls the rate limiter held back: inserts and samples that waited, and non-blocking
+    /// inserts (the transport's) that stopped short.
+    var blocks = (inserts: UInt64(0), samples: UInt64(0))
     var insertListeners = WakeListeners()
 
     /// A table; throws if a parameter is out of range or the rate limiter could never let a
@@ -184,6 +187,7 @@ public final class ReplayTable: @unchecked Sendable {
             inserted += 1
         }
         if inserted > 0 { wakeSamplersLocked() }
+        if inserted < count && invalid == nil { blocks.inserts += 1 }
         return (inserted, invalid)
     }
 
@@ -387,7 +391,8 @@ public final class ReplayTable: @unchecked Sendable {
         lock.withLock {
             ReplayTableInfo(name: name, size: limiter.size, maxSize: maxSize, inserts: limiter.inserts,
                             samples: limiter.samples, removals: limiter.deletes,
-                            waitingInserts: waiting.inserts, waitingSamples: waiting.samples)
+                            waitingInserts: waiting.inserts, waitingSamples: waiting.samples,
+                            insertBlocks: blocks.inserts, sampleBlocks: blocks.samples)
         }
     }
 
@@ -417,6 +422,9 @@ public final class ReplayTable: @unchecked Sendable {
     private func waitLocked(_ condition: Condition, until deadline: Deadline?, completed: Int,
                             _ allowed: () -> Bool) throws(ReplayError) {
         var timedOut = false
+        if !closed && !allowed() {
+            if condition == .insertAllowed { blocks.inserts += 1 } else { blocks.samples += 1 }
+        }
         while !closed && !allowed() {
             if timedOut { throw .timedOut(completed: completed) }
             if condition == .insertAllowed { waiting.inserts += 1 } else { waiting.samples += 1 }
@@ -467,4 +475,8 @@ public struct ReplayTableInfo: Sendable, Equatable {
     public let removals: UInt64
     public let waitingInserts: Int
     public let waitingSamples: Int
+    /// Inserts the rate limiter held back (each waited, or a transport insert stopped short).
+    public let insertBlocks: UInt64
+    /// Samples the rate limiter held back (each waited).
+    public let sampleBlocks: UInt64
 }

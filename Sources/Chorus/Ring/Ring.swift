@@ -22,6 +22,7 @@ final class Ring: @unchecked Sendable {
     let storage: RingStorage
     let batchSize: Int
     let numBuffers: Int
+    let timers: BatchTimers
     var schema: Schema { storage.schema }
     var capacity: Int { storage.capacity }
 
@@ -61,10 +62,11 @@ final class Ring: @unchecked Sendable {
 
     /// - Precondition: `batchSize ≥ 1`, `numBuffers ≥ 2`, and the sizes do not overflow
     ///   (``Server`` checks these with clear errors).
-    init(schema: Schema, batchSize: Int, numBuffers: Int) {
+    init(schema: Schema, batchSize: Int, numBuffers: Int, timers: BatchTimers) {
         precondition(batchSize >= 1 && numBuffers >= 2)
         self.batchSize = batchSize
         self.numBuffers = numBuffers
+        self.timers = timers
         storage = RingStorage(schema: schema, batchSize: batchSize, numBuffers: numBuffers)
         counters = PaddedCounters(count: 2 + numBuffers)
     }
@@ -136,8 +138,9 @@ final class Ring: @unchecked Sendable {
     func commit(_ reservation: consuming Reservation) {
         guard reservation.count > 0 else { return }
         let batch = reservation.first / UInt64(batchSize)
-        let committed = counters[commitIndex(forBatch: batch)]
-            .add(UInt64(reservation.count), ordering: .releasing).newValue
+        let (before, committed) = counters[commitIndex(forBatch: batch)]
+            .add(UInt64(reservation.count), ordering: .releasing)
+        if before == 0 { timers.firstCommit(buffer: Int(batch % UInt64(numBuffers))) }
         if committed == UInt64(batchSize) { wakeConsumer() }
     }
 
@@ -211,6 +214,7 @@ final class Ring: @unchecked Sendable {
     /// lock the take holds anyway: a separate `metrics` read after every batch contends with the
     /// producers for that lock (measured: a quarter fewer 28 KB batches per second).
     func next(until deadline: Deadline?, takingMetrics: Bool) -> (take: Take, metrics: RingMetrics?) {
+        let start = timers.now()
         monitor.lock()
         defer { monitor.unlock() }
         releaseHeldLocked()
@@ -219,6 +223,7 @@ final class Ring: @unchecked Sendable {
         while true {
             let take = takeNextLocked()
             guard case .notReady = take, !timedOut else {
+                if case .batch = take { timers.waited(since: start, until: timers.now()) }
                 return (take, takingMetrics ? metricsLocked() : nil)
             }
             if !counted {
@@ -300,6 +305,7 @@ final class Ring: @unchecked Sendable {
 
     private func takeNextLocked() -> Take {
         if isNextCompleteLocked() {
+            timers.delivered(buffer: Int(nextBatch % UInt64(numBuffers)), at: timers.now())
             heldBatch = nextBatch
             nextBatch += 1
             batchesDelivered += 1
@@ -326,6 +332,7 @@ final class Ring: @unchecked Sendable {
     private func releaseHeldLocked() {
         guard let batch = heldBatch else { return }
         heldBatch = nil
+        timers.released()
         counters[commitIndex(forBatch: batch)].store(0, ordering: .relaxed)
         counters[Self.releasedIndex].add(UInt64(batchSize), ordering: .releasing)
         if waitingProducers > 0 { monitor.broadcast(.spaceFree) }

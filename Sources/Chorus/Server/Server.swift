@@ -1,4 +1,6 @@
 import ChorusCore
+import CoreMetrics
+import Logging
 
 /// The learner's end: owns the schema and the ring, takes samples from producers and hands the
 /// learner full batches as zero-copy views.
@@ -28,6 +30,9 @@ public final class Server: Sendable {
     public let numBuffers: Int
     let ring: Ring
     let replayTables: ReplayTables
+    private let metricsPublisher: ServerMetricsPublisher
+    /// Where connections, refusals and shutdown are logged (nothing per sample).
+    public let logger: Logger
     /// Lock order: outermost. Held while a transport starts (no other lock is taken then: the
     /// loops register with the ring from their own threads) and while its counters are read
     /// (their leaf locks).
@@ -43,8 +48,11 @@ public final class Server: Sendable {
     /// Allocates the ring: `numBuffers × batchSize` sample slots, zero-filled; `tables` (of the
     /// same schema, distinct names) are served beside it, and `defaultTable`, when set, takes
     /// the samples of clients that name no table (v1 clients among them) instead of the ring.
+    /// Latency histograms and ``publishMetrics()`` report through `metricsFactory` (by default
+    /// swift-metrics' global one, which the application bootstraps); log lines go to `logger`.
     public init(schema: Schema, batchSize: Int, numBuffers: Int = 3, tables: [ReplayTable] = [],
-                defaultTable: String? = nil) throws(ServerError) {
+                defaultTable: String? = nil, metricsFactory: (any MetricsFactory)? = nil,
+                logger: Logger = Logger(label: "chorus.server")) throws(ServerError) {
         guard batchSize >= 1 else { throw .invalidBatchSize(batchSize) }
         guard numBuffers >= 2 else { throw .invalidBufferCount(numBuffers) }
         let (slots, slotsOverflow) = batchSize.multipliedReportingOverflow(by: numBuffers)
@@ -56,7 +64,11 @@ public final class Server: Sendable {
         self.batchSize = batchSize
         self.numBuffers = numBuffers
         replayTables = try ReplayTables(tables, schema: schema, defaultTable: defaultTable)
-        ring = Ring(schema: schema, batchSize: batchSize, numBuffers: numBuffers)
+        let factory = metricsFactory ?? MetricsSystem.factory
+        ring = Ring(schema: schema, batchSize: batchSize, numBuffers: numBuffers,
+                    timers: BatchTimers(buffers: numBuffers, factory: factory, dimensions: []))
+        metricsPublisher = ServerMetricsPublisher(factory: factory)
+        self.logger = logger
     }
 
     // MARK: Producers
@@ -113,7 +125,8 @@ public final class Server: Sendable {
             guard case .notListening = state else {
                 throw .notStartable("the server is already listening, or shut down")
             }
-            let started = try Transport(ring: ring, tables: replayTables, configurations: listeners, options: options)
+            let started = try Transport(ring: ring, tables: replayTables, configurations: listeners, options: options,
+                                        logger: logger)
             state = .listening(started)
             return started.listeners
         }
@@ -221,10 +234,18 @@ public final class Server: Sendable {
         ServerMetrics(ring: ring.metrics, transport: transportMetrics)
     }
 
+    /// Carries the counters (ring, transport, per listener, tables) into swift-metrics, as
+    /// their growth since the last call and the current levels: call it before a backend reads
+    /// them (the HTTP endpoint does on every scrape) or on a timer. The data plane never pays
+    /// for it; the latency histograms are recorded as batches pass.
+    public func publishMetrics() {
+        metricsPublisher.publish(metrics, tables: replayTables.all.map(\.info))
+    }
+
     private var transportMetrics: TransportMetrics {
         transport.withLock { state -> TransportMetrics in
             switch state {
-            case .listening(let transport), .shutDown(let transport?): transport.counters.snapshot
+            case .listening(let transport), .shutDown(let transport?): transport.metrics
             case .notListening, .shutDown(nil): TransportMetrics()
             }
         }

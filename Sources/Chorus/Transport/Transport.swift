@@ -1,4 +1,5 @@
 import ChorusCore
+import Logging
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -6,13 +7,13 @@ import Glibc
 /// A server's TCP transport: its listeners and the I/O loops serving them, one thread each.
 final class Transport: Sendable {
     let listeners: [BoundListener]
-    let counters = TransportCounters()
+    let counters: TransportCounters
     private let loops: [TransportLoop]
     private let threads: [IOThread]
 
     /// Binds every listener (so address errors surface here), then starts the I/O threads.
-    init(ring: Ring, tables: ReplayTables, configurations: [ListenerConfiguration], options: TransportOptions)
-        throws(TransportError)
+    init(ring: Ring, tables: ReplayTables, configurations: [ListenerConfiguration], options: TransportOptions,
+         logger: Logger) throws(TransportError)
     {
         guard options.ioThreads >= 1, options.maxConnections >= 1 else {
             throw .notStartable("ioThreads and maxConnections must be at least 1")
@@ -40,6 +41,7 @@ final class Transport: Sendable {
             sockets.joined().forEach { _ = close($0) }
             throw error
         }
+        counters = TransportCounters(listeners: configurations.count)
         var options = options
         options.sessionCapacity = max(options.sessionCapacity, options.maxConnections + 64)
         let sessions = SessionRegistry(capacity: options.sessionCapacity, expiry: options.sessionExpiry)
@@ -48,7 +50,7 @@ final class Transport: Sendable {
             for index in 0..<options.ioThreads {
                 loops.append(try TransportLoop(
                     index: index, ring: ring, tables: tables, listeners: Array(zip(configurations, sockets[index])),
-                    options: options, counters: counters, sessions: sessions))
+                    options: options, counters: counters, sessions: sessions, logger: logger))
             }
         } catch {
             sockets.joined().forEach { _ = close($0) }
@@ -68,7 +70,10 @@ final class Transport: Sendable {
         self.listeners = bound
         self.loops = loops
         self.threads = threads
+        for listener in bound { logger.info("listening", metadata: ["listener": "\(listener)"]) }
     }
+
+    var metrics: TransportMetrics { counters.snapshot(listeners: listeners) }
 
     /// Closes the listeners and every connection, and waits for the I/O threads to finish.
     func stop() {

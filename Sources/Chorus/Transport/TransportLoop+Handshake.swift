@@ -62,7 +62,7 @@ extension TransportLoop {
 
     func refuse(_ connection: Connection, _ status: ChorusWire.Status, _ reason: String,
                         _ refusal: TransportMetrics.Refusal) {
-        counters.refused(refusal)
+        refused(refusal, reason, connection)
         connection.send.queue(ChorusWire.Verdict(status: status, reason: reason).encoded(), at: SendQueue.Slot.verdict)
         connection.phase = .refusing
         connection.deadline = .now + options.handshakeTimeout

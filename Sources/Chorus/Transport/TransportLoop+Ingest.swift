@@ -52,16 +52,16 @@ extension TransportLoop {
                 stall(connection)
                 break ingesting
             case .closed, .superseded:
-                closeConnection(connection)
+                closeConnection(connection, because: "\(outcome)")
                 return
             }
         }
         connection.buffer.compact()
         acknowledge(committed, on: connection)
         if invalidPriority != nil, !connection.isClosing {
-            counters.refused(.invalidPriority)
+            refused(.invalidPriority, "a sample's priority was \(invalidPriority!)", connection)
             connection.receive = connection.receive.isInFlight ? connection.receive : .peerClosed
-            closeConnection(connection)
+            closeConnection(connection, because: "invalid priority")
         }
     }
 
@@ -103,13 +103,13 @@ extension TransportLoop {
                 stall(connection)
                 break reading
             case .closed, .superseded:
-                closeConnection(connection)
+                closeConnection(connection, because: "\(outcome)")
                 return committed
             }
         }
         if committed > 0 {
             connection.lastReceive = .now
-            counters.bytes.add(UInt64(committed * sampleSize), ordering: .relaxed)
+            counters.received(committed * sampleSize, on: connection.listener)
             counters.samplesDirect.add(UInt64(committed), ordering: .relaxed)
         }
         acknowledge(committed, on: connection)
@@ -147,7 +147,7 @@ extension TransportLoop {
         if ring.shrink(&reservation, to: whole) {
             tail.withUnsafeBytes { connection.buffer.freeSpace().copyMemory(from: $0) }
             connection.buffer.didReceive(tail.count)
-            counters.bytes.add(UInt64(tail.count), ordering: .relaxed)
+            counters.received(tail.count, on: connection.listener)
             return .fellBack
         }
         guard Socket.readFully(connection.fd, into: missing, within: options.handshakeTimeout) else {
@@ -171,7 +171,7 @@ extension TransportLoop {
     /// Owes the peer an ack for `committed` more samples, and sends it if nothing is in flight.
     private func acknowledge(_ committed: Int, on connection: Connection) {
         guard committed > 0 else { return }
-        counters.samples.add(UInt64(committed), ordering: .relaxed)
+        counters.committed(committed, on: connection.listener)
         switch connection.wireProtocol {
         case .echo: connection.send.oweEchoAcks(committed)
         case .chorus: connection.send.oweChorusAck()

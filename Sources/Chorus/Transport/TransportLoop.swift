@@ -2,6 +2,7 @@ import CLibURing
 import ChorusClient
 import ChorusCore
 import Crypto
+import Logging
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -23,6 +24,8 @@ final class TransportLoop: @unchecked Sendable {
     struct Listener {
         let configuration: ListenerConfiguration
         let fd: Int32
+        /// The bound port, for log lines.
+        let port: Int
         var accepting = false
         var open = true
         let key: SymmetricKey?
@@ -33,6 +36,7 @@ final class TransportLoop: @unchecked Sendable {
     let tables: ReplayTables
     let options: TransportOptions
     let counters: TransportCounters
+    let logger: Logger
     let sessions: SessionRegistry
     private let uring: IOURing
     private(set) var listeners: [Listener]
@@ -63,16 +67,19 @@ final class TransportLoop: @unchecked Sendable {
     var schema: Schema { ring.schema }
 
     init(index: Int, ring: Ring, tables: ReplayTables, listeners: [(ListenerConfiguration, Int32)],
-         options: TransportOptions, counters: TransportCounters, sessions: SessionRegistry) throws(TransportError) {
+         options: TransportOptions, counters: TransportCounters, sessions: SessionRegistry, logger: Logger)
+        throws(TransportError) {
         self.index = index
         self.ring = ring
         self.tables = tables
         self.options = options
         self.counters = counters
+        self.logger = logger
         self.sessions = sessions
         uring = try IOURing(entries: 1024)
         self.listeners = listeners.map { configuration, fd in
-            Listener(configuration: configuration, fd: fd, key: configuration.secret.map { SymmetricKey(data: $0) })
+            Listener(configuration: configuration, fd: fd, port: Socket.boundPort(fd),
+                     key: configuration.secret.map { SymmetricKey(data: $0) })
         }
         wakeFD = eventfd(0, Int32(EFD_CLOEXEC))
         guard wakeFD >= 0 else { throw .system("eventfd", errno: errno) }
@@ -183,7 +190,7 @@ final class TransportLoop: @unchecked Sendable {
             close(fd)
             return
         }
-        counters.accepted.add(1, ordering: .relaxed)
+        counters.accepted(on: index)
         SocketOptions.setNoDelay(fd)
         let configuration = listeners[index].configuration
         let active = counters.active.load(ordering: .relaxed)
@@ -191,7 +198,7 @@ final class TransportLoop: @unchecked Sendable {
         // Over the limit, v1 has no way to say why: close at once. v2 gets a verdict, within a
         // small allowance of extra connections so a flood cannot grow memory without bound.
         if full && (configuration.wireProtocol == .echo || active >= options.maxConnections + 64) {
-            counters.refused(.serverFull)
+            refused(.serverFull, "server full: \(active) connections", listener: index)
             close(fd)
             return
         }
@@ -204,6 +211,7 @@ final class TransportLoop: @unchecked Sendable {
             phase = .awaitingHello(nonce: (0..<16).map { _ in generator.next() })
         }
         let connection = open(fd, listener: index, protocol: configuration.wireProtocol, phase: phase)
+        logger.debug("connection accepted", metadata: metadata(of: connection))
         connection.deadline = .now + options.handshakeTimeout
         switch phase {
         case .awaitingHello(let nonce):
@@ -253,7 +261,7 @@ final class TransportLoop: @unchecked Sendable {
             }
             connection.buffer.didReceive(Int(result))
             connection.lastReceive = .now
-            counters.bytes.add(UInt64(result), ordering: .relaxed)
+            counters.received(Int(result), on: connection.listener)
         } else {
             connection.receive = .peerClosed
             if result < 0 && result != -ECANCELED && !connection.isClosing {
@@ -267,8 +275,30 @@ final class TransportLoop: @unchecked Sendable {
     /// of the kernel, never a reason to stop the learner. The connection is closed and counted.
     func violated(_ what: String, _ connection: Connection) {
         counters.internalError("connection \(connection.owner.slot): \(what)")
+        logger.error("internal error: \(what)", metadata: metadata(of: connection))
         connection.receive = connection.receive.isInFlight ? connection.receive : .peerClosed
-        closeConnection(connection)
+        closeConnection(connection, because: "internal error")
+    }
+
+    /// Counts a refusal and logs it with its reason.
+    func refused(_ refusal: TransportMetrics.Refusal, _ reason: String, _ connection: Connection) {
+        counters.refused(refusal)
+        logger.warning("refused: \(reason)", metadata: metadata(of: connection).merging(["refusal": "\(refusal)"]) { $1 })
+    }
+
+    /// A refusal before a connection exists (the server is full).
+    private func refused(_ refusal: TransportMetrics.Refusal, _ reason: String, listener index: Int) {
+        counters.refused(refusal)
+        logger.warning("refused: \(reason)", metadata: [
+            "refusal": "\(refusal)", "listener": "\(listeners[index].port)",
+        ])
+    }
+
+    /// What a log line says about `connection`: which loop and slot, its listener, its wire.
+    func metadata(of connection: Connection) -> Logger.Metadata {
+        ["connection": "\(index).\(connection.owner.slot)",
+         "listener": "\(listeners[connection.listener].port)",
+         "wire": "\(connection.wireProtocol)"]
     }
 
     private func sent(_ result: Int32, on connection: Connection) {
@@ -277,7 +307,7 @@ final class TransportLoop: @unchecked Sendable {
         }
         guard result >= 0 else {
             connection.send.failed()
-            closeConnection(connection)
+            closeConnection(connection, because: "send failed: errno \(-result)")
             return
         }
         let drained = connection.send.completed(Int(result), now: .now)
@@ -313,18 +343,18 @@ final class TransportLoop: @unchecked Sendable {
         let now = ContinuousClock.now
         for case let connection? in slots where !connection.isClosing {
             if let deadline = connection.deadline, now >= deadline {
-                if connection.phase != .refusing { counters.refused(.handshakeTimeout) }
-                closeConnection(connection)
+                if connection.phase != .refusing { refused(.handshakeTimeout, "no hello in time", connection) }
+                closeConnection(connection, because: connection.phase == .refusing ? "refused" : "handshake timeout")
             } else if connection.send.isInFlight, let progress = connection.send.lastProgress,
                       now - progress >= options.sendTimeout {
-                counters.refused(.sendTimeout)
-                closeConnection(connection)
+                refused(.sendTimeout, "the peer took no data for \(options.sendTimeout)", connection)
+                closeConnection(connection, because: "send timeout")
             } else if let idle = options.idleTimeout, connection.isStreaming, !connection.receive.isStalled,
                       now - connection.lastReceive >= idle {
-                counters.refused(.idleTimeout)
-                closeConnection(connection)
+                refused(.idleTimeout, "nothing received for \(idle)", connection)
+                closeConnection(connection, because: "idle timeout")
             } else if let session = connection.session, !session.isOwned(by: connection.owner) {
-                closeConnection(connection)  // a reconnect took the session over
+                closeConnection(connection, because: "a reconnect took its session over")
             }
         }
         for index in listeners.indices { armAccept(index) }
@@ -352,10 +382,9 @@ final class TransportLoop: @unchecked Sendable {
         case .idle:
             receiveNext(connection)
         case .peerClosed:
-            if connection.isStreaming && !connection.buffer.isEmpty {
-                counters.truncated.add(1, ordering: .relaxed)
-            }
-            closeConnection(connection)
+            let truncated = connection.isStreaming && !connection.buffer.isEmpty
+            if truncated { counters.truncated.add(1, ordering: .relaxed) }
+            closeConnection(connection, because: truncated ? "peer closed mid-sample (the partial sample was dropped)" : "peer closed")
         case .stalled, .receiving, .polling:
             return
         }
@@ -438,8 +467,9 @@ final class TransportLoop: @unchecked Sendable {
     /// connection once none is left.
     /// Safe to call again on a closing connection: it then only tries to finish (an operation
     /// that completes with an error on a closing connection must still let it be freed).
-    func closeConnection(_ connection: Connection) {
+    func closeConnection(_ connection: Connection, because reason: String) {
         if !connection.isClosing {
+            logger.debug("connection closed", metadata: metadata(of: connection).merging(["reason": "\(reason)"]) { $1 })
             connection.session?.release(by: connection.owner, now: .now)
             connection.phase = .closing
             shutdown(connection.fd, Int32(SHUT_RDWR))
@@ -460,6 +490,6 @@ final class TransportLoop: @unchecked Sendable {
         stopping = true
         for listener in listeners where listener.open { shutdown(listener.fd, Int32(SHUT_RDWR)) }
         closeListeners()
-        for case let connection? in slots { closeConnection(connection) }
+        for case let connection? in slots { closeConnection(connection, because: "server stopping") }
     }
 }

@@ -33,6 +33,16 @@ public struct TransportMetrics: Hashable, Sendable {
     public var shortDirectReads: UInt64 = 0
     /// Samples of a short direct read whose bytes never came: zeroed in the ring, not acked.
     public var samplesVoided: UInt64 = 0
+    /// The traffic of each listener, in the order they were given to `listen`.
+    public var listeners: [Listener] = []
+
+    /// One listener's share of the counters above.
+    public struct Listener: Hashable, Sendable {
+        public var listener: BoundListener
+        public var connectionsAccepted: UInt64
+        public var samplesReceived: UInt64
+        public var bytesReceived: UInt64
+    }
 }
 
 import ChorusCore
@@ -53,9 +63,35 @@ final class TransportCounters: Sendable {
     let internalErrors = Atomic<UInt64>(0)
     let shortDirectReads = Atomic<UInt64>(0)
     let samplesVoided = Atomic<UInt64>(0)
+    /// Per listener: connections accepted, samples committed, bytes received.
+    private let listenerCounters: PaddedCounters
+    private static let perListener = 3
+
     /// Leaf locks: nothing else is taken while holding them.
     private let refusals = Locked<[TransportMetrics.Refusal: UInt64]>([:])
     private let lastInternalError = Locked<String?>(nil)
+
+    init(listeners: Int) {
+        listenerCounters = PaddedCounters(count: Self.perListener * listeners)
+    }
+
+    /// A connection came in on listener `listener`.
+    func accepted(on listener: Int) {
+        accepted.add(1, ordering: .relaxed)
+        listenerCounters[Self.perListener * listener].add(1, ordering: .relaxed)
+    }
+
+    /// `count` samples from a connection of listener `listener` were committed.
+    func committed(_ count: Int, on listener: Int) {
+        samples.add(UInt64(count), ordering: .relaxed)
+        listenerCounters[Self.perListener * listener + 1].add(UInt64(count), ordering: .relaxed)
+    }
+
+    /// `count` bytes arrived on a connection of listener `listener`.
+    func received(_ count: Int, on listener: Int) {
+        bytes.add(UInt64(count), ordering: .relaxed)
+        listenerCounters[Self.perListener * listener + 2].add(UInt64(count), ordering: .relaxed)
+    }
 
     func refused(_ reason: TransportMetrics.Refusal) {
         refusals.withLock { $0[reason, default: 0] += 1 }
@@ -68,7 +104,8 @@ final class TransportCounters: Sendable {
         lastInternalError.withLock { $0 = description }
     }
 
-    var snapshot: TransportMetrics {
+    /// The counters now; `listeners` names the listeners in order.
+    func snapshot(listeners: [BoundListener]) -> TransportMetrics {
         TransportMetrics(
             connectionsAccepted: accepted.load(ordering: .relaxed),
             connectionsActive: active.load(ordering: .relaxed),
@@ -84,6 +121,14 @@ final class TransportCounters: Sendable {
             internalErrors: internalErrors.load(ordering: .relaxed),
             lastInternalError: lastInternalError.withLock { $0 },
             shortDirectReads: shortDirectReads.load(ordering: .relaxed),
-            samplesVoided: samplesVoided.load(ordering: .relaxed))
+            samplesVoided: samplesVoided.load(ordering: .relaxed),
+            listeners: listeners.enumerated().map { index, listener in
+                let base = Self.perListener * index
+                return TransportMetrics.Listener(
+                    listener: listener,
+                    connectionsAccepted: listenerCounters[base].load(ordering: .relaxed),
+                    samplesReceived: listenerCounters[base + 1].load(ordering: .relaxed),
+                    bytesReceived: listenerCounters[base + 2].load(ordering: .relaxed))
+            })
     }
 }

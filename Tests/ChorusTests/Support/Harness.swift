@@ -2,6 +2,7 @@
 @testable import ChorusClient
 @testable import ChorusCore
 import Foundation
+import Logging
 import Testing
 
 /// Samples that carry an id, with padding derived from it, so a test can check that each
@@ -80,8 +81,9 @@ final class LoopbackServer: Sendable {
     }
 
     init(_ tagged: Tagged = .small, batchSize: Int = 1, numBuffers: Int = 3, secret: [UInt8]? = nil,
-         options: TransportOptions = TransportOptions(), consume: Bool = true) throws {
-        server = try Server(schema: tagged.schema, batchSize: batchSize, numBuffers: numBuffers)
+         options: TransportOptions = TransportOptions(), consume: Bool = true,
+         logger: Logger = Logger(label: "chorus.server")) throws {
+        server = try Server(schema: tagged.schema, batchSize: batchSize, numBuffers: numBuffers, logger: logger)
         let bound = try server.listen([.echo(port: 0), .chorus(port: 0, secret: secret)], options: options)
         echoPort = bound[0].port
         chorusPort = bound[1].port

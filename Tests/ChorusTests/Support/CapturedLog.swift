@@ -1,0 +1,38 @@
+import Logging
+import Synchronization
+
+/// A swift-log handler that keeps every line, for tests that check what a server logs.
+final class CapturedLog: Sendable {
+    struct Line: Sendable {
+        let level: Logger.Level
+        let message: String
+        let metadata: [String: String]
+    }
+
+    private let lines = Mutex<[Line]>([])
+
+    /// A logger at `level` writing here.
+    func logger(level: Logger.Level = .debug) -> Logger {
+        var logger = Logger(label: "chorus.test") { _ in Handler(log: self) }
+        logger.logLevel = level
+        return logger
+    }
+
+    var captured: [Line] { lines.withLock { $0 } }
+
+    private struct Handler: LogHandler {
+        let log: CapturedLog
+        var logLevel: Logger.Level = .trace
+        var metadata: Logger.Metadata = [:]
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            let merged = metadata.merging(event.metadata ?? [:]) { $1 }.mapValues { "\($0)" }
+            log.lines.withLock { $0.append(Line(level: event.level, message: "\(event.message)", metadata: merged)) }
+        }
+    }
+}
