@@ -16,14 +16,17 @@ EVOCHI_PY  := evochi==0.1.4 pytest==9.0.3
 REVERB_VENV := .build/venv-reverb
 REVERB_PY  := dm-reverb==0.14.0 tensorflow==2.15.1 numpy==1.26.4
 
-.PHONY: all deps observability-deps venv evochi-venv reverb-venv build test soak demo tsan asan fuzz bench bench-replay protos wheel clean
+.PHONY: all deps system-deps observability-deps venv evochi-venv reverb-venv build test soak demo tsan asan fuzz bench bench-replay protos wheel clean
 
 all: build
 
-## System packages: liburing (io_uring) and pkg-config, through apt when missing.
-deps:
+## Everything the tests need from the system, through apt when missing.
+deps: system-deps observability-deps
+
+## What building needs: liburing (io_uring) and pkg-config.
+system-deps:
 	@if ! pkg-config --exists liburing 2>/dev/null; then \
-		echo "make deps: installing liburing-dev and pkg-config"; \
+		echo "make system-deps: installing liburing-dev and pkg-config"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq liburing-dev pkg-config >/dev/null; \
@@ -65,11 +68,11 @@ $(REVERB_VENV)/.installed: Makefile
 	@$(REVERB_VENV)/bin/pip install -q --disable-pip-version-check $(REVERB_PY)
 	@touch $@
 
-build: deps
+build: system-deps
 	$(SWIFT) build
 
 ## Swift tests, then interop tests; the last line is the total over both.
-test: deps observability-deps venv evochi-venv
+test: deps venv evochi-venv
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
 	@$(SWIFT) build --build-tests && \
 		$(SWIFT) test --skip-build --xunit-output $(RESULTS)/swift.xml; \
@@ -92,7 +95,7 @@ test: deps observability-deps venv evochi-venv
 ## 100,000 connections), and KILL_ROUNDS rounds of clients SIGKILLed mid-send (default 200).
 SOAK        ?= 10
 KILL_ROUNDS ?= 200
-soak: deps venv
+soak: system-deps venv
 	CHORUS_SOAK=$(SOAK) $(SWIFT) test --filter FaultTests
 	$(SWIFT) build --product chorus
 	CHORUS=$$($(SWIFT) build --show-bin-path)/chorus KILL_ROUNDS=$(KILL_ROUNDS) \
@@ -105,7 +108,7 @@ soak: deps venv
 WHEEL_CONFIG ?= release
 WHEEL_DIR    ?= dist
 WHEEL_STAGE  := .build/wheel-$(WHEEL_CONFIG)
-wheel: deps venv
+wheel: system-deps venv
 	$(SWIFT) build -c $(WHEEL_CONFIG) --product ChorusC
 	rm -rf $(WHEEL_STAGE) && mkdir -p $(WHEEL_STAGE) $(WHEEL_DIR)
 	cp -r Python $(WHEEL_STAGE)/source
@@ -119,7 +122,7 @@ wheel: deps venv
 	@ls $(WHEEL_DIR)/chorus_rl-*.whl
 
 ## The demo, built for speed.
-demo: deps
+demo: system-deps
 	$(SWIFT) build -c release --product chorus
 	.build/release/chorus demo
 
@@ -130,7 +133,7 @@ demo: deps
 ## (without the long training runs of the no-barrier cluster and the trainer, 10 min under
 ## TSan); the fault tests. Own build folder, so the normal build stays.
 TSAN_TEST := $(SWIFT) test --scratch-path .build-tsan --sanitize=thread
-tsan: deps
+tsan: system-deps
 	$(TSAN_TEST) --filter 'LockTests|RingTests|ServerTests|TransportTests|AddressTests|LifetimeTests'
 	$(TSAN_TEST) --skip-build --filter 'ReplaySamplingTests|RateLimiterTests|ReplayInputTests|ReplayCheckpointTests|ReplayTransportTests'
 	$(TSAN_TEST) --skip-build --filter 'EpochEngineTests|CartPoleTests|SteadyStateTests|TrainerTests' \
@@ -140,7 +143,7 @@ tsan: deps
 ## The Chorus and ChorusES tests under AddressSanitizer (swift-testing only: XCTest's own leak
 ## reports would drown the signal). Leak checking is off: LeakSanitizer reports the Swift
 ## runtime's once-initialised statics and the tasks alive at exit as leaks.
-asan: deps
+asan: system-deps
 	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --scratch-path .build-asan --sanitize=address --disable-xctest \
 		--filter 'ChorusCoreTests|ChorusClientTests|ChorusTests|ChorusESTests'
 
@@ -166,14 +169,14 @@ fuzz:
 
 ## Micro benchmarks (package-benchmark, in Benchmarks/), then Chorus side by side with id-echo
 ## (Benchmarks/compare/compare.py; COMPARE="--quick" for a short run).
-bench: deps venv
+bench: system-deps venv
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
 	$(SWIFT) build -c release --product chorus
 	$(VENV)/bin/python Benchmarks/compare/compare.py $(COMPARE)
 
 ## Replay tables side by side with dm-reverb 0.14.0 (Benchmarks/compare/replay_compare.py;
 ## REPLAY_COMPARE="--quick" for a short run), after the in-process Swift figures.
-bench-replay: deps venv reverb-venv
+bench-replay: system-deps venv reverb-venv
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark --target ReplayBenchmarks
 	$(SWIFT) build -c release --product ChorusC
 	$(VENV)/bin/python Benchmarks/compare/replay_compare.py $(REPLAY_COMPARE)
