@@ -114,6 +114,10 @@ import Testing
         let duplicates = simulation.worker(first).replies.filter { if case .stale = $0 { true } else { false } }
         #expect(!duplicates.isEmpty)
         #expect(simulation.finish() == Self.expectedFinalState)
+        let counters = simulation.engine.counters
+        #expect(counters.evaluationsRefused == 3, "the three malformed results are counted as refused")
+        #expect(counters.evaluationsStale >= duplicates.count && counters.evaluationsAccepted > 0)
+        #expect(counters.joins == 2 && counters.evictions == 0)
     }
 
     static func isRejection(_ reply: FinishReply, containing text: String) -> Bool {
@@ -132,6 +136,7 @@ import Testing
         straggler.isHung = false
         #expect(simulation.finish() == Self.expectedFinalState)
         #expect(straggler.replies.contains { if case .stale = $0 { true } else { false } })
+        #expect(simulation.engine.counters.reissues >= 1)
         _ = first
     }
 
@@ -142,6 +147,7 @@ import Testing
         #expect(simulation.finish() == Self.expectedFinalState)
         #expect(simulation.evictions.map(\.0) == [second])
         #expect(simulation.evictions.first?.1.contains("ran longer") == true)
+        #expect(simulation.engine.counters.evictions == 1)
     }
 
     @Test func anIdleWorkerWithoutHeartbeatsIsEvicted() throws {

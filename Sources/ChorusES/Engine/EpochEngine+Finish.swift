@@ -21,7 +21,7 @@ extension EpochEngine {
     /// the assigned slices with one finite reward per member; a refused result puts its slices
     /// back for others.
     public func finishEvaluation(_ worker: WorkerID, task: TaskID, evaluations: [Evaluation], now: Duration) -> FinishReply {
-        withTask(task, of: worker, now: now) { found in
+        let reply = withTask(task, of: worker, now: now) { found in
             guard case .evaluate(let epoch, let assigned) = found.kind else {
                 return .rejected(EngineRejection(.invalid, "\(task) is not an evaluation"))
             }
@@ -51,6 +51,8 @@ extension EpochEngine {
             }
             return fresh > 0 ? .accepted : .stale("every member of \(task) was already rewarded")
         }
+        counters.count(evaluation: reply)
+        return reply
     }
 
     /// `worker` applied an optimize (live or replayed).

@@ -84,7 +84,10 @@ extension EpochEngine {
         for task in outstanding {
             guard case .evaluate(_, let slices) = task.kind else { continue }
             let copies = progress.reissuable(from: slices, width: width)
-            if !copies.isEmpty { return copies }
+            if !copies.isEmpty {
+                counters.reissues += 1
+                return copies
+            }
         }
         return []
     }

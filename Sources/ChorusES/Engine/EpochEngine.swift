@@ -64,6 +64,17 @@ public final class EpochEngine {
     /// The workers in the pool, in join order.
     public var workerIDs: [WorkerID] { workers.keys.sorted() }
 
+    /// What the engine has done so far (joins, evictions, evaluation outcomes, re-issues).
+    public internal(set) var counters = EngineCounters()
+
+    /// Each worker in the pool, in join order, and what it is doing now.
+    public var workerActivities: [(worker: WorkerID, activity: WorkerActivity)] {
+        workerIDs.map { id in
+            let worker = workers[id]!
+            return (id, !worker.isGreeted ? .joining : worker.isBusy ? .busy : .idle)
+        }
+    }
+
     // MARK: Membership
 
     /// Adds a worker with `cores` cores (`0`: it never evaluates) and greets it when it can
@@ -76,6 +87,7 @@ public final class EpochEngine {
         lastWorker += 1
         let id = WorkerID(rawValue: lastWorker)
         workers[id] = WorkerRecord(id: id, cores: cores, now: now)
+        counters.joins += 1
         switch phase {
         case .stopped:
             greet(id, now: now)
@@ -94,6 +106,7 @@ public final class EpochEngine {
 
     /// The worker went away (its stream ended): its work goes to the others.
     public func leave(_ worker: WorkerID, now: Duration) {
+        if workers[worker] != nil { counters.leaves += 1 }
         remove(worker, now: now)
     }
 
@@ -149,6 +162,7 @@ public final class EpochEngine {
 
     func evict(_ worker: WorkerID, reason: String, now: Duration) {
         outbox.append(.disconnect(worker, .evicted(reason)))
+        counters.evictions += 1
         remove(worker, now: now)
     }
 
