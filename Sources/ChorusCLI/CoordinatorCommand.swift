@@ -1,6 +1,7 @@
 import ArgumentParser
 import ChorusES
 import ChorusEvochi
+import ChorusHTTP
 import Foundation
 
 /// `chorus coordinator`: an Evochi v1 coordinator. Python `evochi` workers and `chorus worker`
@@ -24,6 +25,7 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(help: "Refuse workers beyond this many (0: no limit).") var maxWorkers = 0
     @Option(help: "File with a secret that Subscribe must send as metadata x-chorus-join-secret.") var joinSecretFile: String?
     @Flag(help: "Print only the per-epoch lines.") var quiet = false
+    @OptionGroup var observability: ObservabilityOptions
 
     func validate() throws {
         guard population >= 1 else { throw ValidationError("--population must be at least 1") }
@@ -37,6 +39,8 @@ struct CoordinatorCommand: ParsableCommand {
 
     func run() throws {
         StopSignals.blockInEveryThread()
+        let registry = observability.bootstrap()
+        let monitor = TrainingMonitor(population: population)
         let secret = try loadSecret(joinSecretFile).map { String(decoding: $0, as: UTF8.self) }
         let engine = EngineConfiguration(
             populationSize: population,
@@ -55,18 +59,40 @@ struct CoordinatorCommand: ParsableCommand {
             configuration: EvochiConfiguration(engine: engine, host: host, port: port, joinSecret: secret),
             log: { line in if !quiet { say("coordinator: \(line)") } },
             onEpoch: { epoch, rewards in
+                monitor.epochFinished(epoch, rewards: rewards)
                 let elapsed = (clock.now - start).seconds
                 say(String(format: "epoch %d: mean %.2f, best %.2f, %.2f epochs/s",
                            epoch, rewards.reduce(0, +) / Float(rewards.count), rewards.max() ?? 0, Double(epoch) / elapsed))
             }
         )
         StopSignals.onSignal { Task { await coordinator.stop() } }
+        let endpoint = try observability.startEndpoint(sources: [monitor], registry: registry)
+        defer { endpoint?.stopBlocking() }
+        let watcher = Task { await monitor.follow(coordinator) }
+        defer { watcher.cancel() }
         try waitFor { try await coordinator.run() }
         let final = try waitFor { await coordinator.checkpoint }
         if let final {
             say("done: phase \(try waitFor { await coordinator.phase }), state of epoch \(final.stateEpoch) (\(final.state.count) bytes)")
         } else {
             say("done: no state was created")
+        }
+    }
+}
+
+extension TrainingMonitor {
+    /// Copies the coordinator's phase, workers and counts into the monitor once a second until
+    /// the task is cancelled.
+    func follow(_ coordinator: EvochiCoordinator) async {
+        while !Task.isCancelled {
+            let (phase, workers, counters) = await (coordinator.phase, coordinator.workerActivities, coordinator.counters)
+            update(phase: "\(phase)",
+                   workers: workers.map { Worker(name: "\($0.worker)", state: $0.activity.rawValue) },
+                   counters: ["joins": counters.joins, "leaves": counters.leaves, "evictions": counters.evictions,
+                              "evaluations_accepted": counters.evaluationsAccepted,
+                              "evaluations_stale": counters.evaluationsStale,
+                              "evaluations_refused": counters.evaluationsRefused, "reissues": counters.reissues])
+            try? await Task.sleep(for: .seconds(1))
         }
     }
 }

@@ -58,6 +58,10 @@ public actor EvochiCoordinator {
     public var phase: EnginePhase { engine.phase }
     /// The last uploaded state and the rewards since.
     public var checkpoint: Checkpoint? { engine.checkpoint }
+    /// What the engine has done so far, for monitoring.
+    public var counters: EngineCounters { engine.counters }
+    /// Each worker in the pool and what it is doing, for monitoring.
+    public var workerActivities: [(worker: WorkerID, activity: WorkerActivity)] { engine.workerActivities }
 
     /// Serves until the run is over and its workers were told (or ``stop()`` was called).
     /// `onListening` receives the bound port (useful with port 0).

@@ -53,14 +53,11 @@ def test_metrics_parse_with_prometheus_client_and_move_under_load(chorus, proces
     before = samples(get(http + "metrics"))
     assert before["chorus_ring_samples_committed_total"] == 0
     load(chorus, port, count=100_000)
-    # The learner takes the last batches after the load ends: scrape until two scrapes agree.
+    # The learner takes the last batches after the load ends: scrape until it has them all.
     after, deadline = samples(get(http + "metrics")), time.monotonic() + 30
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and after["chorus_ring_batches_delivered_total"] < 200_000 // 256:
         time.sleep(0.2)
-        again = samples(get(http + "metrics"))
-        if again == after:
-            break
-        after = again
+        after = samples(get(http + "metrics"))
     assert after["chorus_ring_samples_committed_total"] == 200_000
     assert after[f'chorus_listener_samples_total{{listener="{port}",wire="chorus"}}'] == 200_000
     assert after["chorus_connections_accepted_total"] == 2
@@ -142,5 +139,57 @@ def test_the_dashboard_in_headless_chromium(chorus, processes):
         feeder.stop()
         errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
         assert not errors, errors
+    finally:
+        driver.quit()
+
+
+def test_a_coordinators_training_is_on_its_endpoint_and_dashboard(chorus, processes):
+    """`chorus coordinator --http-port` with a `chorus worker`: the epoch and the training curve
+    grow in `/api/status`, the coordinator's series parse with prometheus_client, and the
+    dashboard's epoch moves in headless Chromium when it can be had."""
+    coordinator = processes(chorus, "coordinator", "--population", 16, "--max-epochs", 100_000, "--port", 0,
+                            "--http-port", 0)
+    port = coordinator.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1)
+    http = coordinator.wait_for(r"http: (http://127\.0\.0\.1:\d+/)").group(1)
+    processes(chorus, "worker", "--port", port, "--cores", 8, "--quiet")
+    coordinator.wait_for(r"^epoch 3:")
+    first = json.loads(get(http + "api/status"))["training"]
+    coordinator.wait_for(r"^epoch 8:")
+    later, deadline = json.loads(get(http + "api/status"))["training"], time.monotonic() + 15
+    while later["counters"].get("joins") != 1 and time.monotonic() < deadline:  # copied once a second
+        time.sleep(0.3)
+        later = json.loads(get(http + "api/status"))["training"]
+    assert later["epoch"] > first["epoch"] >= 3 and len(later["curve"]) > len(first["curve"])
+    assert later["population"] == 16 and later["counters"]["joins"] == 1
+    assert [worker["state"] for worker in later["workers"]] in (["busy"], ["idle"])
+    values = samples(get(http + "metrics"))
+    assert values["chorus_coordinator_epoch"] >= 8
+    assert values["chorus_coordinator_evaluations_accepted_total"] > 0
+    assert values["chorus_epoch_seconds_count"] >= 8
+    assert values["chorus_coordinator_reward_max"] > 0
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        return
+    browser, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
+    if browser is None or driver_path is None:
+        return
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    try:
+        driver.get(http)
+        deadline, seen = time.monotonic() + 20, []
+        while time.monotonic() < deadline and len(set(seen)) < 2:
+            time.sleep(0.5)
+            text = driver.find_element("id", "epoch").text
+            if text not in ("", "–"):
+                seen.append(text)
+        assert len(set(seen)) >= 2, f"the dashboard's epoch did not move: {seen}"
+        assert not [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
     finally:
         driver.quit()
