@@ -48,6 +48,28 @@ def samples(text: str) -> dict:
     return values
 
 
+def headless_chromium():
+    """A Selenium driver for headless Chromium, or the reason there is none."""
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        return None, "selenium (PyPI) is not installed in the interop venv"
+    browser, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
+    if browser is None or driver_path is None:
+        return None, "chromium and chromium-driver (Debian packages) are not installed: make deps installs them"
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service(driver_path), options=options), None
+
+
+def severe_console_entries(driver) -> list:
+    return [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
 def test_metrics_parse_with_prometheus_client_and_move_under_load(chorus, processes):
     port, http = serve(chorus, processes)
     before = samples(get(http + "metrics"))
@@ -107,22 +129,11 @@ def test_a_real_prometheus_scrapes_chorus_serve(chorus, processes, tmp_path):
 
 
 def test_the_dashboard_in_headless_chromium(chorus, processes):
+    driver, reason = headless_chromium()
+    if driver is None:
+        pytest.skip(reason)
     try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        pytest.skip("selenium (PyPI) is not installed in the interop venv")
-    browser, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
-    if browser is None or driver_path is None:
-        pytest.skip("chromium and chromium-driver (Debian packages) are not installed: make deps installs them")
-    port, http = serve(chorus, processes)
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    try:
+        port, http = serve(chorus, processes)
         driver.set_page_load_timeout(30)
         driver.get(http)
         assert driver.find_element("id", "samples-per-second").text == "0"
@@ -137,8 +148,7 @@ def test_the_dashboard_in_headless_chromium(chorus, processes):
         assert float(shown.replace(",", "")) > 0
         assert driver.find_element("id", "connections").text != ""
         feeder.stop()
-        errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
-        assert not errors, errors
+        assert not severe_console_entries(driver)
     finally:
         driver.quit()
 
@@ -167,20 +177,9 @@ def test_a_coordinators_training_is_on_its_endpoint_and_dashboard(chorus, proces
     assert values["chorus_coordinator_evaluations_accepted_total"] > 0
     assert values["chorus_epoch_seconds_count"] >= 8
     assert values["chorus_coordinator_reward_max"] > 0
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        return
-    browser, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
-    if browser is None or driver_path is None:
-        return
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    driver, _ = headless_chromium()
+    if driver is None:
+        return  # the browser half is covered (or reported skipped) by the dashboard test above
     try:
         driver.get(http)
         deadline, seen = time.monotonic() + 20, []
@@ -190,6 +189,6 @@ def test_a_coordinators_training_is_on_its_endpoint_and_dashboard(chorus, proces
             if text not in ("", "–"):
                 seen.append(text)
         assert len(set(seen)) >= 2, f"the dashboard's epoch did not move: {seen}"
-        assert not [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+        assert not severe_console_entries(driver)
     finally:
         driver.quit()
