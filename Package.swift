@@ -115,7 +115,10 @@ let package = Package(
         .testTarget(name: "ChorusClientTests", dependencies: ["ChorusClient", "ChorusCore"]),
         .testTarget(
             name: "ChorusTests",
-            dependencies: ["Chorus", "ChorusClient", "ChorusCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Chorus", "ChorusClient", "ChorusCore", .product(name: "Logging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
         ),
         .testTarget(name: "ChorusESTests", dependencies: ["ChorusES", "ChorusCore"]),
         .testTarget(name: "ChorusEvochiTests", dependencies: ["ChorusEvochi", "ChorusES", "ChorusCore"]),

@@ -1,6 +1,7 @@
 @testable import Chorus
 @testable import ChorusClient
 @testable import ChorusCore
+import MetricsTestKit
 import Testing
 
 /// Many producers, one consumer: every sample lands in exactly one batch, each producer's
@@ -25,7 +26,9 @@ import Testing
     func everySampleExactlyOnceInOrderUntorn(producers: Int) throws {
         let batchSize = 64
         let perProducer = 100_032  // a multiple of the batch size, so no partial batch remains
-        let server = try Server(schema: Self.schema, batchSize: batchSize, numBuffers: 3)
+        let metrics = TestMetrics()
+        let server = try Server(schema: Self.schema, batchSize: batchSize, numBuffers: 3,
+                                metricsFactory: metrics)
         let group = ThreadGroup(producers) { producer in
             // Alternate single submits with packed runs of 1…7 samples, so reservations also
             // get split at batch boundaries.
@@ -73,6 +76,9 @@ import Testing
         #expect(batches * batchSize == producers * perProducer)
         #expect(server.metrics.ring.samplesCommitted == UInt64(producers * perProducer))
         #expect(server.metrics.ring.batchesDelivered == UInt64(batches))
+        // Every delivered batch was dated by its first reservation, whoever made it.
+        #expect(try metrics.expectTimer("chorus_batch_delivery_seconds").values.count == batches)
+        #expect(try metrics.expectTimer("chorus_learner_wait_seconds").values.count == batches)
     }
 
     @Test func shutdownWakesABlockedConsumer() throws {

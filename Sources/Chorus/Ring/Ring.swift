@@ -97,8 +97,14 @@ final class Ring: @unchecked Sendable {
             let granted = min(UInt64(count), leftInBatch, free)
             let (exchanged, original) = counters[Self.reservedIndex].compareExchange(
                 expected: word, desired: word + granted, ordering: .relaxed)
-            if exchanged { return Reservation(first: word, count: Int(granted)) }
-            word = original
+            guard exchanged else {
+                word = original
+                continue
+            }
+            if word % UInt64(batchSize) == 0 {
+                timers.batchStarted(buffer: Int(word / UInt64(batchSize) % UInt64(numBuffers)))
+            }
+            return Reservation(first: word, count: Int(granted))
         }
     }
 
@@ -138,9 +144,8 @@ final class Ring: @unchecked Sendable {
     func commit(_ reservation: consuming Reservation) {
         guard reservation.count > 0 else { return }
         let batch = reservation.first / UInt64(batchSize)
-        let (before, committed) = counters[commitIndex(forBatch: batch)]
-            .add(UInt64(reservation.count), ordering: .releasing)
-        if before == 0 { timers.firstCommit(buffer: Int(batch % UInt64(numBuffers))) }
+        let committed = counters[commitIndex(forBatch: batch)]
+            .add(UInt64(reservation.count), ordering: .releasing).newValue
         if committed == UInt64(batchSize) { wakeConsumer() }
     }
 
@@ -223,7 +228,7 @@ final class Ring: @unchecked Sendable {
         while true {
             let take = takeNextLocked()
             guard case .notReady = take, !timedOut else {
-                if case .batch = take { timers.waited(since: start, until: timers.now()) }
+                if case .batch = take { timers.waited(since: start) }
                 return (take, takingMetrics ? metricsLocked() : nil)
             }
             if !counted {
@@ -305,7 +310,7 @@ final class Ring: @unchecked Sendable {
 
     private func takeNextLocked() -> Take {
         if isNextCompleteLocked() {
-            timers.delivered(buffer: Int(nextBatch % UInt64(numBuffers)), at: timers.now())
+            timers.delivered(buffer: Int(nextBatch % UInt64(numBuffers)))
             heldBatch = nextBatch
             nextBatch += 1
             batchesDelivered += 1

@@ -66,7 +66,7 @@ public final class Server: Sendable {
         replayTables = try ReplayTables(tables, schema: schema, defaultTable: defaultTable)
         let factory = metricsFactory ?? MetricsSystem.factory
         ring = Ring(schema: schema, batchSize: batchSize, numBuffers: numBuffers,
-                    timers: BatchTimers(buffers: numBuffers, factory: factory, dimensions: []))
+                    timers: BatchTimers(buffers: numBuffers, factory: factory))
         metricsPublisher = ServerMetricsPublisher(factory: factory)
         self.logger = logger
     }
@@ -219,15 +219,23 @@ public final class Server: Sendable {
     public func shutdown() {
         ring.shutdown()
         replayTables.all.forEach { $0.close() }
-        let stopping = transport.withLock { state -> Transport? in
-            guard case .listening(let transport) = state else {
-                if case .notListening = state { state = .shutDown(nil) }
-                return nil
+        let (first, stopping) = transport.withLock { state -> (Bool, Transport?) in
+            switch state {
+            case .notListening:
+                state = .shutDown(nil)
+                return (true, nil)
+            case .listening(let transport):
+                state = .shutDown(transport)
+                return (true, transport)
+            case .shutDown:
+                return (false, nil)
             }
-            state = .shutDown(transport)
-            return transport
         }
         stopping?.stop()
+        if first {
+            logger.info("server shut down",
+                        metadata: ["samples_committed": "\(ring.metrics.samplesCommitted)"])
+        }
     }
 
     public var metrics: ServerMetrics {
