@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "Chorus", targets: ["Chorus"]),
         .library(name: "ChorusES", targets: ["ChorusES"]),
         .library(name: "ChorusEvochi", targets: ["ChorusEvochi"]),
+        .library(name: "ChorusHTTP", targets: ["ChorusHTTP"]),
         // The C ABI (Sources/CChorus/include/chorus.h) as libChorusC.so, for the Python package.
         .library(name: "ChorusC", type: .dynamic, targets: ["ChorusC"]),
         .executable(name: "chorus", targets: ["ChorusCLI"]),

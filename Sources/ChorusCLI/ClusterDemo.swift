@@ -3,12 +3,14 @@ import Chorus
 import ChorusCore
 import ChorusES
 import ChorusEvochi
+import ChorusHTTP
 import Foundation
 
 /// `chorus demo` (`chorus demo cluster`): the whole system on loopback. This process is the
 /// Evochi coordinator; worker processes train CartPole with EGGROLL over gRPC until the policy
 /// scores 500; then rollout processes play the trained policy and stream trajectories into this
-/// process's learner ring over TCP. Ends by writing the training curve as SVG.
+/// process's learner ring over TCP. Ends by writing the training curve as SVG. With
+/// `--http-port` the coordinator's training and the learner are on one dashboard as they run.
 struct ClusterDemo: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
@@ -23,6 +25,7 @@ struct ClusterDemo: ParsableCommand {
     @Option(help: "Seconds the rollouts stream.") var rolloutSeconds = 3.0
     @Option(help: "Where the checkpoint and the training curve go.") var output = ".build/demo"
     @OptionGroup var training: CartPoleTraining
+    @OptionGroup var observability: ObservabilityOptions
 
     func validate() throws {
         guard workers >= 1, cores >= 1, rollouts >= 1 else { throw ValidationError("--workers, --cores and --rollouts must be at least 1") }
@@ -34,10 +37,15 @@ struct ClusterDemo: ParsableCommand {
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         let checkpointPath = "\(output)/cartpole.checkpoint"
         try? FileManager.default.removeItem(atPath: checkpointPath)
+        let registry = observability.bootstrap()
+        let monitor = TrainingMonitor(population: population)
+        let learner = try Server(schema: RolloutCommand.schema, batchSize: 64)
+        let endpoint = try observability.startEndpoint(sources: [monitor, learner], registry: registry)
+        defer { endpoint?.stopBlocking() }
         say("chorus demo: \(training.summary); coordinator here, \(workers) worker processes × \(cores) cores, "
             + "population \(population), up to \(maxEpochs) epochs")
-        let training = try train(checkpointPath: checkpointPath)
-        try stream(checkpointPath: checkpointPath)
+        let training = try train(checkpointPath: checkpointPath, monitor: monitor)
+        try stream(into: learner, checkpointPath: checkpointPath)
         let picture = "\(output)/training-curve.svg"
         try training.curve.svg().write(toFile: picture, atomically: true, encoding: .utf8)
         say("training curve: \(picture)")
@@ -46,7 +54,7 @@ struct ClusterDemo: ParsableCommand {
 
     // MARK: Training
 
-    private func train(checkpointPath: String) throws -> (curve: TrainingCurve, solved: Bool) {
+    private func train(checkpointPath: String, monitor: TrainingMonitor) throws -> (curve: TrainingCurve, solved: Bool) {
         let progress = TrainingProgress(title: "CartPole, \(training.strategy.rawValue), population \(population)")
         let stopper = Locked<EvochiCoordinator?>(nil)
         let training = self.training
@@ -56,11 +64,15 @@ struct ClusterDemo: ParsableCommand {
         )
         let coordinator = try EvochiCoordinator(
             configuration: EvochiConfiguration(engine: engine, port: 0),
-            onEpoch: { epoch, rewards in progress.epoch(epoch, rewards: rewards) },
+            onEpoch: { epoch, rewards in
+                progress.epoch(epoch, rewards: rewards)
+                monitor.epochFinished(epoch, rewards: rewards)
+            },
             onState: { checkpoint in
                 guard let state = try? WorkerHost<ESWorker>.decode(checkpoint.state) else { return }
                 let score = training.evaluate(state)
                 progress.evaluated(epoch: checkpoint.stateEpoch - 1, score: score)
+                monitor.policyScored(epoch: checkpoint.stateEpoch - 1, score: Double(score))
                 if score >= 500, let coordinator = stopper.withLock({ $0 }) {
                     Task { await coordinator.stop() }
                 }
@@ -69,6 +81,8 @@ struct ClusterDemo: ParsableCommand {
         stopper.withLock { $0 = coordinator }
         let children = Locked<[Process]>([])
         let (workers, cores) = (self.workers, self.cores)
+        let watcher = Task { await monitor.follow(coordinator) }
+        defer { watcher.cancel() }
         try waitFor {
             try await coordinator.run { port in
                 let started = (0..<workers).compactMap { _ in
@@ -83,8 +97,7 @@ struct ClusterDemo: ParsableCommand {
 
     // MARK: Data plane
 
-    private func stream(checkpointPath: String) throws {
-        let server = try Server(schema: RolloutCommand.schema, batchSize: 64)
+    private func stream(into server: Server, checkpointPath: String) throws {
         guard let port = try server.listen([.chorus(port: 0)]).first?.port else { throw CommandFailure("the learner is not listening") }
         say("data plane: learner on 127.0.0.1:\(port); \(rollouts) rollout processes play the trained policy for \(rolloutSeconds) s")
         let arguments = ["rollout", "--port", "\(port)", "--seconds", "\(rolloutSeconds)", "--checkpoint", checkpointPath]

@@ -81,6 +81,44 @@ import Testing
         #expect(try metrics.expectTimer("chorus_learner_wait_seconds").values.count == batches)
     }
 
+    /// `metrics` reads the counters without the ring's lock while a producer commits and the
+    /// consumer releases (small batches: a release every 8 samples): what it reports never runs
+    /// backwards, which a read seeing only half of a release (a batch counted twice or not at
+    /// all) would show.
+    @Test func metricsReadBesideTrafficNeverRunBackwards() throws {
+        let batchSize = 8
+        let total = 100_000
+        let server = try Server(schema: Self.schema, batchSize: batchSize, numBuffers: 2)
+        let trafficEnded = Locked(false)
+        let bad = Locked<[RingMetrics]>([])
+        let reader = ThreadGroup(1) { _ in
+            var last = server.metrics.ring
+            var reads = 0
+            while !trafficEnded.withLock({ $0 }) || reads < 1_000 {
+                let ring = server.metrics.ring
+                if ring.samplesCommitted < last.samplesCommitted || ring.batchesDelivered < last.batchesDelivered
+                    || ring.samplesCommitted > UInt64(total) || ring.fill > ring.capacity {
+                    bad.withLock { $0.append(ring) }
+                }
+                last = ring
+                reads += 1
+            }
+        }
+        let producer = ThreadGroup(1) { _ in
+            for sequence in 0..<total {
+                try Self.packed(producer: 0, sequence: Int64(sequence)).withUnsafeBytes { try server.submit(packed: $0) }
+            }
+        }
+        var batches = 0
+        while batches < total / batchSize, server.next() != nil { batches += 1 }
+        trafficEnded.withLock { $0 = true }
+        #expect(producer.join())
+        #expect(reader.join())
+        #expect(bad.withLock { $0 }.isEmpty)
+        #expect(batches == total / batchSize)
+        #expect(server.metrics.ring.samplesCommitted == UInt64(total))
+    }
+
     @Test func shutdownWakesABlockedConsumer() throws {
         let server = try Server(schema: Self.schema, batchSize: 4)
         let result = Locked<UInt64??>(nil)

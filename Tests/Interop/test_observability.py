@@ -192,3 +192,31 @@ def test_a_coordinators_training_is_on_its_endpoint_and_dashboard(chorus, proces
         assert not severe_console_entries(driver)
     finally:
         driver.quit()
+
+
+def test_the_demos_training_curve_grows_in_headless_chromium(chorus, processes, tmp_path):
+    """`chorus demo --http-port`: the dashboard's training curve gains points, and policy
+    scores, while the demo's coordinator trains; the demo then ends by itself."""
+    driver, reason = headless_chromium()
+    if driver is None:
+        pytest.skip(reason)
+    try:
+        # A population of 256 makes the training last some 20 s here, long enough to watch.
+        demo = processes(chorus, "demo", "--http-port", 0, "--workers", 1, "--population", 256,
+                         "--rollouts", 1, "--rollout-seconds", 1, "--output", tmp_path)
+        http = demo.wait_for(r"http: (http://127\.0\.0\.1:\d+/)").group(1)
+        driver.set_page_load_timeout(30)
+        driver.get(http)
+        chart = driver.find_element("id", "training-chart")
+        deadline, points, scored = time.monotonic() + 120, set(), 0
+        while time.monotonic() < deadline and (len(points - {0}) < 2 or scored == 0):
+            time.sleep(0.5)
+            points.add(int(chart.get_attribute("data-points") or 0))
+            scored = int(chart.get_attribute("data-scored-points") or 0)
+        assert len(points - {0}) >= 2, f"the curve did not grow: {sorted(points)}"
+        assert scored > 0, "no policy score reached the curve"
+        assert driver.find_element("id", "epoch").text not in ("", "–")
+        assert not severe_console_entries(driver)
+    finally:
+        driver.quit()
+    demo.wait_for(r"training curve: ", timeout=180)

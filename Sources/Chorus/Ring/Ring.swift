@@ -1,4 +1,5 @@
 import ChorusCore
+import Glibc
 import Synchronization
 
 /// A pre-allocated ring of sample slots: many producers, one consumer, whole batches.
@@ -49,15 +50,21 @@ final class Ring: @unchecked Sendable {
     /// (a commit that completes a batch); nothing is taken while holding it. Space listeners
     /// run under it and only write an eventfd.
     private let monitor = ConditionLock<Condition>()
+    // Counters that ``metrics`` reads without the monitor (a scrape never holds up the ring);
+    // the last two are written only under it.
     private let producerWaitCount = Atomic<UInt64>(0)
+    private let consumerWaitCount = Atomic<UInt64>(0)
+    private let batchesDelivered = Atomic<UInt64>(0)
+    /// Odd while the consumer releases a batch (resets its commit counter, then grows
+    /// `released`), so that ``metrics`` can tell a read that saw only one of the two and retry:
+    /// a sequence lock over the counters, written only by the consumer under the monitor.
+    private let releaseSequence = Atomic<UInt64>(0)
     // Guarded by `monitor`:
     private var nextBatch: UInt64 = 0
     private var heldBatch: UInt64?
     private var waitingProducers = 0
     private var waitingConsumer: CheckedContinuation<Void, Never>?
     private var isClosed = false
-    private var consumerWaitCount: UInt64 = 0
-    private var batchesDelivered: UInt64 = 0
     private var spaceListeners = WakeListeners()
 
     /// - Precondition: `batchSize ≥ 1`, `numBuffers ≥ 2`, and the sizes do not overflow
@@ -229,10 +236,10 @@ final class Ring: @unchecked Sendable {
             let take = takeNextLocked()
             guard case .notReady = take, !timedOut else {
                 if case .batch = take { timers.waited(since: start) }
-                return (take, takingMetrics ? metricsLocked() : nil)
+                return (take, takingMetrics ? metrics : nil)
             }
             if !counted {
-                consumerWaitCount += 1
+                consumerWaitCount.add(1, ordering: .relaxed)
                 counted = true
             }
             timedOut = !monitor.wait(on: .batchReady, until: deadline)
@@ -258,7 +265,7 @@ final class Ring: @unchecked Sendable {
                 await withCheckedContinuation { continuation in
                     monitor.lock()
                     if !counted {
-                        consumerWaitCount += 1
+                        consumerWaitCount.add(1, ordering: .relaxed)
                         counted = true
                     }
                     // Registered under the lock after re-checking, so a commit or shutdown in
@@ -313,7 +320,7 @@ final class Ring: @unchecked Sendable {
             timers.delivered(buffer: Int(nextBatch % UInt64(numBuffers)))
             heldBatch = nextBatch
             nextBatch += 1
-            batchesDelivered += 1
+            batchesDelivered.add(1, ordering: .relaxed)
             return .batch(nextBatch - 1)
         }
         return isNextDrainedLocked() ? .finished : .notReady
@@ -338,8 +345,12 @@ final class Ring: @unchecked Sendable {
         guard let batch = heldBatch else { return }
         heldBatch = nil
         timers.released()
+        // Sequence lock, writer side: the odd value is ordered before both counter writes.
+        releaseSequence.add(1, ordering: .relaxed)
+        atomicMemoryFence(ordering: .releasing)
         counters[commitIndex(forBatch: batch)].store(0, ordering: .relaxed)
         counters[Self.releasedIndex].add(UInt64(batchSize), ordering: .releasing)
+        releaseSequence.add(1, ordering: .releasing)
         if waitingProducers > 0 { monitor.broadcast(.spaceFree) }
         spaceListeners.notify(all: false)
     }
@@ -360,21 +371,30 @@ final class Ring: @unchecked Sendable {
         continuation?.resume()
     }
 
+    /// The ring's counters, read without its lock: a reader never delays producers or the
+    /// consumer. `samplesCommitted` and `fill` come from one consistent view of the counters
+    /// (sequence lock, reader side: a read that overlapped a release is retried).
     var metrics: RingMetrics {
-        monitor.withLock { metricsLocked() }
-    }
-
-    private func metricsLocked() -> RingMetrics {
-        let released = counters[Self.releasedIndex].load(ordering: .relaxed)
-        let inRing = (0..<numBuffers).reduce(UInt64(0)) {
-            $0 + counters[2 + $1].load(ordering: .relaxed)
+        while true {
+            let sequence = releaseSequence.load(ordering: .acquiring)
+            if sequence & 1 == 0 {
+                let released = counters[Self.releasedIndex].load(ordering: .relaxed)
+                let inRing = (0..<numBuffers).reduce(UInt64(0)) {
+                    $0 + counters[2 + $1].load(ordering: .relaxed)
+                }
+                atomicMemoryFence(ordering: .acquiring)
+                if releaseSequence.load(ordering: .relaxed) == sequence {
+                    return RingMetrics(
+                        samplesCommitted: released + inRing,
+                        batchesDelivered: batchesDelivered.load(ordering: .relaxed),
+                        producerWaits: producerWaitCount.load(ordering: .relaxed),
+                        consumerWaits: consumerWaitCount.load(ordering: .relaxed),
+                        fill: Int(inRing),
+                        capacity: capacity)
+                }
+            }
+            // The consumer is between two stores of a release: let it finish.
+            sched_yield()
         }
-        return RingMetrics(
-            samplesCommitted: released + inRing,
-            batchesDelivered: batchesDelivered,
-            producerWaits: producerWaitCount.load(ordering: .relaxed),
-            consumerWaits: consumerWaitCount,
-            fill: Int(inRing),
-            capacity: capacity)
     }
 }
