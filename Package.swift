@@ -74,6 +74,7 @@ let package = Package(
             name: "ChorusEvochi",
             dependencies: [
                 "ChorusES",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
@@ -103,6 +104,9 @@ let package = Package(
                 "ChorusEvochi",
                 "ChorusHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         // libFuzzer targets on ChorusCore. A plain build replays the files named on the command
@@ -112,17 +116,25 @@ let package = Package(
         .executableTarget(name: "SchemaFuzzer", dependencies: ["ChorusCore", "FuzzReplay"], path: "Tests/Fuzz/SchemaFuzzer"),
         .executableTarget(name: "HelloFuzzer", dependencies: ["ChorusCore", "FuzzReplay"], path: "Tests/Fuzz/HelloFuzzer"),
         .executableTarget(name: "FramerFuzzer", dependencies: ["ChorusCore", "FuzzReplay"], path: "Tests/Fuzz/FramerFuzzer"),
+        // What more than one test target uses (a swift-log handler that keeps the lines).
+        .target(name: "ChorusTestSupport", dependencies: [.product(name: "Logging", package: "swift-log")],
+                path: "Tests/Support"),
         .testTarget(name: "ChorusCoreTests", dependencies: ["ChorusCore"]),
         .testTarget(name: "ChorusClientTests", dependencies: ["ChorusClient", "ChorusCore"]),
         .testTarget(
             name: "ChorusTests",
             dependencies: [
-                "Chorus", "ChorusClient", "ChorusCore", .product(name: "Logging", package: "swift-log"),
+                "Chorus", "ChorusClient", "ChorusCore", "ChorusTestSupport",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),
         .testTarget(name: "ChorusESTests", dependencies: ["ChorusES", "ChorusCore"]),
-        .testTarget(name: "ChorusEvochiTests", dependencies: ["ChorusEvochi", "ChorusES", "ChorusCore"]),
+        .testTarget(
+            name: "ChorusEvochiTests",
+            dependencies: ["ChorusEvochi", "ChorusES", "ChorusCore", "ChorusTestSupport",
+                           .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "ChorusHTTPTests", dependencies: ["ChorusHTTP", "Chorus"]),
     ],
     swiftLanguageModes: [.v6]

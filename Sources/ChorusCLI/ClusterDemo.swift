@@ -5,6 +5,7 @@ import ChorusES
 import ChorusEvochi
 import ChorusHTTP
 import Foundation
+import Logging
 
 /// `chorus demo` (`chorus demo cluster`): the whole system on loopback. This process is the
 /// Evochi coordinator; worker processes train CartPole with EGGROLL over gRPC until the policy
@@ -62,8 +63,12 @@ struct ClusterDemo: ParsableCommand {
             populationSize: population, maxEpochs: maxEpochs, shareInterval: 1,
             heartbeatTimeout: .seconds(30), reissueAfter: .seconds(5), checkpointPath: checkpointPath
         )
+        // The demo prints its own progress: the coordinator logs only what goes wrong.
+        var logger = Logger(label: "chorus.coordinator")
+        logger.logLevel = max(logger.logLevel, .warning)
         let coordinator = try EvochiCoordinator(
             configuration: EvochiConfiguration(engine: engine, port: 0),
+            logger: logger,
             onEpoch: { epoch, rewards in
                 progress.epoch(epoch, rewards: rewards)
                 monitor.epochFinished(epoch, rewards: rewards)

@@ -3,6 +3,7 @@ import ChorusES
 import ChorusEvochi
 import ChorusHTTP
 import Foundation
+import Logging
 
 /// `chorus coordinator`: an Evochi v1 coordinator. Python `evochi` workers and `chorus worker`
 /// join it over gRPC; it runs the epochs and exits when the run is over.
@@ -24,7 +25,7 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(help: "Run slices outstanding this many seconds again on idle workers.") var reissueAfter = 5.0
     @Option(help: "Refuse workers beyond this many (0: no limit).") var maxWorkers = 0
     @Option(help: "File with a secret that Subscribe must send as metadata x-chorus-join-secret.") var joinSecretFile: String?
-    @Flag(help: "Print only the per-epoch lines.") var quiet = false
+    @Flag(help: "Log only warnings and errors (the per-epoch lines still print).") var quiet = false
     @OptionGroup var observability: ObservabilityOptions
 
     func validate() throws {
@@ -54,10 +55,11 @@ struct CoordinatorCommand: ParsableCommand {
         )
         let clock = ContinuousClock()
         let start = clock.now
-        let quiet = self.quiet
+        var logger = Logger(label: "chorus.coordinator")
+        if quiet { logger.logLevel = max(logger.logLevel, .warning) }
         let coordinator = try EvochiCoordinator(
             configuration: EvochiConfiguration(engine: engine, host: host, port: port, joinSecret: secret),
-            log: { line in if !quiet { say("coordinator: \(line)") } },
+            logger: logger,
             onEpoch: { epoch, rewards in
                 monitor.epochFinished(epoch, rewards: rewards)
                 let elapsed = (clock.now - start).seconds
@@ -70,7 +72,8 @@ struct CoordinatorCommand: ParsableCommand {
         defer { endpoint?.stopBlocking() }
         let watcher = Task { await monitor.follow(coordinator) }
         defer { watcher.cancel() }
-        try waitFor { try await coordinator.run() }
+        let shownHost = host.contains(":") ? "[\(host)]" : host
+        try waitFor { try await coordinator.run { port in say("coordinator: listening on \(shownHost):\(port)") } }
         let final = try waitFor { await coordinator.checkpoint }
         if let final {
             say("done: phase \(try waitFor { await coordinator.phase }), state of epoch \(final.stateEpoch) (\(final.state.count) bytes)")

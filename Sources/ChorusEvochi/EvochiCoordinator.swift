@@ -2,6 +2,7 @@ import ChorusES
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
+import Logging
 
 /// An Evochi v1 coordinator: the gRPC service `evochi.v1.EvochiService` over an
 /// ``EpochEngine``, so the unchanged PyPI `evochi` worker (and ``EvochiWorkerClient``) can train
@@ -20,7 +21,9 @@ public actor EvochiCoordinator {
     /// Tokens of workers whose run ended: their heartbeats still get OK (spec §16.8).
     private var finishedTokens: Set<String> = []
     private var stopRequested = false
-    private let log: @Sendable (String) -> Void
+    /// Joins, leaves and epochs at `info`; evictions, refusals and failed checkpoint writes at
+    /// `warning` or `error`.
+    private let logger: Logger
 
     /// A worker's connection: its token and the queue its `Subscribe` stream drains.
     private struct Stream {
@@ -37,21 +40,43 @@ public actor EvochiCoordinator {
     }
 
     /// - Parameters:
-    ///   - log: one line per notable event (joins, leaves, evictions, refusals, warnings).
+    ///   - logger: where notable events go (joins, leaves, evictions, refusals, epochs,
+    ///     states and checkpoint writes); nothing per evaluation.
     ///   - onEpoch: called once per epoch when its rewards are complete.
     ///   - onState: called with the checkpoint whenever a worker uploads a state.
     public init(
         configuration: EvochiConfiguration,
-        log: @escaping @Sendable (String) -> Void = { _ in },
+        logger: Logger = Logger(label: "chorus.coordinator"),
         onEpoch: @escaping @Sendable (Int, [Float]) -> Void = { _, _ in },
         onState: @escaping @Sendable (Checkpoint) -> Void = { _ in }
     ) throws {
         self.configuration = configuration
-        engine = try EpochEngine(configuration: configuration.engine)
+        let engine = try EpochEngine(configuration: configuration.engine)
+        self.engine = engine
         start = clock.now
-        self.log = log
-        engine.onEpochRewards = onEpoch
-        engine.onStateReceived = onState
+        self.logger = logger
+        let checkpointPath = configuration.engine.checkpointPath
+        // The engine calls these from the actor's own calls into it, after saving the checkpoint.
+        engine.onEpochRewards = { [unowned engine] epoch, rewards in
+            var metadata: Logger.Metadata = [
+                "epoch": "\(epoch)", "reward_mean": "\(rewards.reduce(0, +) / Float(max(rewards.count, 1)))",
+                "reward_max": "\(rewards.max() ?? 0)",
+            ]
+            if let checkpointPath {
+                if let error = engine.lastCheckpointError {
+                    logger.error("checkpoint not written", metadata: ["path": "\(checkpointPath)", "error": "\(error)"])
+                } else {
+                    metadata["checkpoint"] = "\(checkpointPath)"
+                }
+            }
+            logger.info("epoch finished", metadata: metadata)
+            onEpoch(epoch, rewards)
+        }
+        engine.onStateReceived = { checkpoint in
+            logger.debug("state received", metadata: ["state_epoch": "\(checkpoint.stateEpoch)",
+                                                      "bytes": "\(checkpoint.state.count)"])
+            onState(checkpoint)
+        }
     }
 
     /// The engine's phase.
@@ -82,8 +107,10 @@ public actor EvochiCoordinator {
                 throw RPCError(code: .internalError, message: "the coordinator is not listening on IPv4 or IPv6")
             }
             onListening(port)
-            log("listening on \(host):\(port); population \(configuration.engine.populationSize), "
-                + "max epochs \(configuration.engine.maxEpochs), phase \(engine.phase)")
+            logger.info("listening on \(host):\(port)", metadata: [
+                "population": "\(configuration.engine.populationSize)", "max_epochs": "\(configuration.engine.maxEpochs)",
+                "phase": "\(engine.phase)",
+            ])
             while !stopRequested && engine.phase != .stopped {
                 try await Task.sleep(for: configuration.tickInterval)
                 engine.tick(now: now)
@@ -116,7 +143,7 @@ public actor EvochiCoordinator {
         cores: Int, secret: String?
     ) throws(RPCError) -> (WorkerID, AsyncStream<Outbound>, AsyncStream<Outbound>.Continuation) {
         if let expected = configuration.joinSecret, !Self.constantTimeEqual(secret ?? "", expected) {
-            log("refused a worker: wrong or missing join secret")
+            logger.warning("refused a worker: wrong or missing join secret")
             throw RPCError(code: .permissionDenied, message: "a join secret is required (metadata x-chorus-join-secret)")
         }
         let (events, outlet) = AsyncStream.makeStream(of: Outbound.self)
@@ -124,13 +151,13 @@ public actor EvochiCoordinator {
         do {
             id = try engine.join(cores: cores, now: now)
         } catch {
-            log("refused a worker: \(error.message)")
+            logger.warning("refused a worker: \(error.message)")
             throw RPCError(code: error.kind == .poolFull ? .resourceExhausted : .invalidArgument, message: error.message)
         }
         let token = Self.newToken()
         streams[id] = Stream(token: token, outlet: outlet)
         workersByToken[token] = id
-        log("\(id) joined with \(cores) cores (phase \(engine.phase), \(streams.count) workers)")
+        logger.info("\(id) joined with \(cores) cores (phase \(engine.phase), \(streams.count) workers)")
         dispatch()
         return (id, events, outlet)
     }
@@ -142,7 +169,7 @@ public actor EvochiCoordinator {
         if engine.phase == .stopped {
             finishedTokens.insert(stream.token)
         } else {
-            log("\(id) left (phase \(engine.phase))")
+            logger.info("\(id) left (phase \(engine.phase))")
         }
         engine.leave(id, now: now)
         dispatch()
@@ -183,7 +210,7 @@ public actor EvochiCoordinator {
         case .stale:
             return false
         case .rejected(let rejection):
-            log("refused a request of \(id): \(rejection.message)")
+            logger.warning("refused a request of \(id): \(rejection.message)")
             throw RPCError(code: Self.statusCode(for: rejection.kind), message: rejection.message)
         }
     }
@@ -213,7 +240,7 @@ public actor EvochiCoordinator {
                 guard let stream = streams[id] else { continue }
                 stream.outlet.yield(.event(Evochi_V1_SubscribeResponse(event, id: "\(id.rawValue)", token: stream.token)))
             case .disconnect(let id, let reason):
-                if case .evicted(let why) = reason { log("evicted \(id): \(why)") }
+                if case .evicted(let why) = reason { logger.warning("evicted \(id): \(why)") }
                 streams[id]?.outlet.yield(.end(reason))
                 streams[id]?.outlet.finish()
             }
@@ -222,8 +249,10 @@ public actor EvochiCoordinator {
 
     private func warnIfLarge(_ state: [UInt8], from id: WorkerID) {
         guard state.count > configuration.stateWarningBytes else { return }
-        log("warning: \(id) sent a state of \(state.count) bytes; Python evochi workers with default "
-            + "settings cannot receive more than 4 MiB and will fail to join")
+        logger.warning("""
+            \(id) sent a state of \(state.count) bytes; Python evochi workers with default settings \
+            cannot receive more than 4 MiB and will fail to join
+            """)
     }
 
     private static func statusCode(for kind: EngineRejection.Kind) -> RPCError.Code {

@@ -1,8 +1,10 @@
 import ChorusCore
 import ChorusES
+import ChorusTestSupport
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
+import Logging
 import Testing
 @testable import ChorusEvochi
 
@@ -23,8 +25,10 @@ import Testing
     static let engine = EngineConfiguration(populationSize: 16, maxEpochs: 4, shareInterval: 2)
 
     /// Starts a coordinator on a free port; returns it, its port and the task serving it.
-    static func start(_ configuration: EvochiConfiguration) async throws -> (EvochiCoordinator, Int, Task<Void, any Error>) {
-        let coordinator = try EvochiCoordinator(configuration: configuration)
+    static func start(
+        _ configuration: EvochiConfiguration, logger: Logger = Logger(label: "chorus.coordinator")
+    ) async throws -> (EvochiCoordinator, Int, Task<Void, any Error>) {
+        let coordinator = try EvochiCoordinator(configuration: configuration, logger: logger)
         let (ports, portOutlet) = AsyncStream.makeStream(of: Int.self)
         let serving = Task { try await coordinator.run { portOutlet.yield($0) } }
         var iterator = ports.makeAsyncIterator()
@@ -68,6 +72,29 @@ import Testing
         let state = try WorkerHost<GAWorker>.decode(overGRPC.state)
         #expect(state == (try WorkerHost<GAWorker>.decode(inProcess.state)))
         #expect(state.population.count == 16 && state.population.dropFirst().allSatisfy { $0.seeds.count >= 2 })
+    }
+
+    /// Joins, epochs (with their rewards and the checkpoint written) and refusals go to swift-log.
+    @Test func joinsEpochsAndRefusalsAreLogged() async throws {
+        let log = CapturedLog()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("log-\(UUID()).checkpoint").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var engine = Self.engine
+        engine.checkpointPath = path
+        let (_, port, serving) = try await Self.start(EvochiConfiguration(engine: engine, port: 0, joinSecret: "s"),
+                                                      logger: log.logger(level: .info))
+        await #expect(throws: (any Error).self) {
+            try await EvochiWorkerClient(host: "127.0.0.1", port: port, cores: 2).run(makeWorker: Self.makeWorker)
+        }
+        try await EvochiWorkerClient(host: "127.0.0.1", port: port, cores: 4, joinSecret: "s").run(makeWorker: Self.makeWorker)
+        try await serving.value
+        let lines = log.captured
+        let epochs = lines.filter { $0.message == "epoch finished" }
+        #expect(epochs.compactMap { $0.metadata["epoch"].flatMap { Int($0) } } == Array(1...engine.maxEpochs))
+        #expect(epochs.allSatisfy { $0.level == .info && $0.metadata["checkpoint"] == path && $0.metadata["reward_max"] != nil })
+        #expect(lines.contains { $0.level == .info && $0.message.contains("joined with 4 cores") })
+        #expect(lines.contains { $0.level == .warning && $0.message.contains("join secret") })
+        #expect(!lines.contains { $0.level == .debug }, "the logger's level holds")
     }
 
     /// Records whether every hook runs on a hook thread, then does what an ES worker does.

@@ -2,6 +2,7 @@
 @testable import ChorusClient
 @testable import ChorusCore
 import Foundation
+import ChorusTestSupport
 import Testing
 
 /// The TCP data plane end to end over loopback: real sockets, real io_uring.

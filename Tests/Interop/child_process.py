@@ -29,12 +29,14 @@ class Child:
                     self.errors.append(line.rstrip("\n"))
                 self._changed.notify_all()
 
-    def wait_for(self, pattern: str, timeout: float = 60) -> re.Match:
-        """The first output line matching `pattern`, waiting at most `timeout` seconds."""
+    def wait_for(self, pattern: str, timeout: float = 60, logs: bool = False) -> re.Match:
+        """The first line matching `pattern` on standard output (on standard error, where log
+        lines go, when `logs`), waiting at most `timeout` seconds."""
         regex = re.compile(pattern)
 
         def match():
-            return next((m for _, line in self.lines if (m := regex.search(line))), None)
+            lines = self.errors if logs else [line for _, line in self.lines]
+            return next((m for line in lines if (m := regex.search(line))), None)
 
         with self._changed:
             self._changed.wait_for(lambda: match() is not None or self.popen.poll() is not None, timeout)

@@ -159,7 +159,7 @@ def test_a_coordinators_training_is_on_its_endpoint_and_dashboard(chorus, proces
     dashboard's epoch moves in headless Chromium when it can be had."""
     coordinator = processes(chorus, "coordinator", "--population", 16, "--max-epochs", 100_000, "--port", 0,
                             "--http-port", 0)
-    port = coordinator.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1)
+    port = coordinator.wait_for(r"coordinator: listening on 127\.0\.0\.1:(\d+)").group(1)
     http = coordinator.wait_for(r"http: (http://127\.0\.0\.1:\d+/)").group(1)
     processes(chorus, "worker", "--port", port, "--cores", 8, "--quiet")
     coordinator.wait_for(r"^epoch 3:")

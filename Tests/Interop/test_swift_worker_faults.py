@@ -57,23 +57,23 @@ def test_workers_killed_frozen_and_joining_end_in_the_undisturbed_state(processe
     a = worker(processes, chorus, port, "--optimize-delay", 1.0)
     b = worker(processes, chorus, port, "--evaluate-delay", 1.5)
     c = worker(processes, chorus, port)
-    server.wait_for(r"joined with 4 cores \(.*, 3 workers\)", timeout=30)
+    server.wait_for(r"joined with 4 cores \(.*, 3 workers\)", timeout=30, logs=True)
 
     server.wait_for(r"^epoch 1:", timeout=60)
     time.sleep(0.4)
     a.popen.send_signal(signal.SIGKILL)
-    server.wait_for(r"left \(phase optimizing\(1\)\)", timeout=10)
+    server.wait_for(r"left \(phase optimizing\(1\)\)", timeout=10, logs=True)
 
     server.wait_for(r"^epoch 2:", timeout=60)
     time.sleep(0.7)
     b.popen.send_signal(signal.SIGKILL)
-    server.wait_for(r"left \(phase evaluating\(3\)\)", timeout=10)
+    server.wait_for(r"left \(phase evaluating\(3\)\)", timeout=10, logs=True)
 
     joiner = worker(processes, chorus, port)
     joiner_id = joiner.wait_for(r"joined as (\S+):", timeout=30).group(1)
-    server.wait_for(re.escape(joiner_id) + r" joined", timeout=10)
+    server.wait_for(re.escape(joiner_id) + r" joined", timeout=10, logs=True)
     c.popen.send_signal(signal.SIGSTOP)   # frozen: neither answers nor heartbeats
-    server.wait_for(r"evicted worker \d+: (no heartbeat|its task ran longer)", timeout=30)
+    server.wait_for(r"evicted worker \d+: (no heartbeat|its task ran longer)", timeout=30, logs=True)
     c.popen.send_signal(signal.SIGCONT)
 
     assert final_digest(joiner) == undisturbed

@@ -91,7 +91,7 @@ def test_a_worker_whose_heartbeats_stopped_is_evicted_and_the_run_ends_exact(pro
     server = coordinator(processes, chorus, port, "--population", population, "--max-epochs", epochs,
                          "--heartbeat-timeout", 1.5, "--reissue-after", 30)
     healthy = worker(processes, port, 8, tmp_path / "healthy.jsonl", "--eval-delay", 2.0)
-    server.wait_for(r"joined with 8 cores", timeout=30)
+    server.wait_for(r"joined with 8 cores", timeout=30, logs=True)
     silent = worker(processes, port, 1, tmp_path / "silent.jsonl", "--no-heartbeats")
     assert server.finish(timeout=120) == 0, server.output()
     assert healthy.finish(timeout=30) == 0, healthy.output()

@@ -1,24 +1,27 @@
 import Logging
 import Synchronization
 
-/// A swift-log handler that keeps every line, for tests that check what a server logs.
-final class CapturedLog: Sendable {
-    struct Line: Sendable {
-        let level: Logger.Level
-        let message: String
-        let metadata: [String: String]
+/// A swift-log handler that keeps every line, for tests that check what a server or a
+/// coordinator logs.
+public final class CapturedLog: Sendable {
+    public struct Line: Sendable {
+        public let level: Logger.Level
+        public let message: String
+        public let metadata: [String: String]
     }
 
     private let lines = Mutex<[Line]>([])
 
+    public init() {}
+
     /// A logger at `level` writing here.
-    func logger(level: Logger.Level = .debug) -> Logger {
+    public func logger(level: Logger.Level = .debug) -> Logger {
         var logger = Logger(label: "chorus.test") { _ in Handler(log: self) }
         logger.logLevel = level
         return logger
     }
 
-    var captured: [Line] { lines.withLock { $0 } }
+    public var captured: [Line] { lines.withLock { $0 } }
 
     private struct Handler: LogHandler {
         let log: CapturedLog
