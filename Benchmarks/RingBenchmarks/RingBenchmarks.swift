@@ -1,5 +1,8 @@
 import Benchmark
 import Chorus
+import ChorusHTTP
+import CoreMetrics
+import Prometheus
 
 /// In-process producer → ring → learner costs. Each benchmark builds its server once (outside
 /// the measurement), so the figures are the steady state.
@@ -11,16 +14,26 @@ let benchmarks: @Sendable () -> Void = {
     )
 
     // One producer and the learner on one thread: submit a sample (reserve, copy, commit), and
-    // take a batch every `batchSize` samples. Scaled: each figure is per sample.
-    let sizes: [(name: String, schema: SchemaNode, batchSize: Int, scaling: BenchmarkScalingFactor)] = [
-        ("20 B", ["obs": .leaf(.float32, 4), "reward": .leaf(.float32)], 256, .kilo),
-        ("28 KB", ["obs": .leaf(.uint8, 84, 84, 4)], 256, .one),
-        ("1 MiB", ["x": .leaf(.uint8, 1_048_576)], 16, .one),
+    // take a batch every `batchSize` samples. Scaled: each figure is per sample. The latency
+    // histograms go to swift-metrics' no-op backend, except in the 20 B run that sends them to
+    // swift-prometheus as `chorus serve` does: what observability costs the smallest samples.
+    let twenty: SchemaNode = ["obs": .leaf(.float32, 4), "reward": .leaf(.float32)]
+    let prometheus: @Sendable () -> any MetricsFactory = {
+        PrometheusMetricsFactory.chorus(registry: PrometheusCollectorRegistry())
+    }
+    let noop: @Sendable () -> any MetricsFactory = { NOOPMetricsHandler.instance }
+    let sizes: [(name: String, schema: SchemaNode, batchSize: Int, scaling: BenchmarkScalingFactor,
+                 metrics: (name: String, factory: @Sendable () -> any MetricsFactory))] = [
+        ("20 B", twenty, 256, .kilo, ("", noop)),
+        ("20 B", twenty, 256, .kilo, (", Prometheus histograms", prometheus)),
+        ("28 KB", ["obs": .leaf(.uint8, 84, 84, 4)], 256, .one, ("", noop)),
+        ("1 MiB", ["x": .leaf(.uint8, 1_048_576)], 16, .one, ("", noop)),
     ]
-    for (name, node, batchSize, scaling) in sizes {
-        Benchmark("submit→next, \(name) sample, batch \(batchSize)", configuration: .init(scalingFactor: scaling)) { benchmark in
+    for (name, node, batchSize, scaling, metrics) in sizes {
+        Benchmark("submit→next, \(name) sample, batch \(batchSize)\(metrics.name)",
+                  configuration: .init(scalingFactor: scaling)) { benchmark in
             let schema = try Schema(node)
-            let server = try Server(schema: schema, batchSize: batchSize)
+            let server = try Server(schema: schema, batchSize: batchSize, metricsFactory: metrics.factory())
             let packed = [UInt8](repeating: 1, count: schema.sampleSize)
             var submitted = 0
             benchmark.startMeasurement()
@@ -32,6 +45,22 @@ let benchmarks: @Sendable () -> Void = {
             benchmark.stopMeasurement()
             server.shutdown()
         }
+    }
+
+    // One scrape of an idle server: its counters carried into swift-metrics, then the
+    // Prometheus text rendered.
+    Benchmark("scrape: publishMetrics + render") { benchmark in
+        let registry = PrometheusCollectorRegistry()
+        let server = try Server(schema: try Schema(twenty), batchSize: 256,
+                                metricsFactory: PrometheusMetricsFactory.chorus(registry: registry))
+        var text: [UInt8] = []
+        for _ in benchmark.scaledIterations {
+            server.publishMetrics()
+            text.removeAll(keepingCapacity: true)
+            registry.emit(into: &text)
+            blackHole(text)
+        }
+        server.shutdown()
     }
 
     // The cost of starting and stopping a measurement around nothing, to subtract from the
@@ -46,10 +75,11 @@ let benchmarks: @Sendable () -> Void = {
     // `next()` alone: each iteration fills one batch outside the measurement, then times the
     // call that releases the previous batch and hands out the new one. Its cost must not grow
     // with the batch size.
-    for batchSize in [32, 256, 4096] {
-        Benchmark("next(), batch \(batchSize)") { benchmark in
-            let schema = try Schema(["obs": .leaf(.float32, 4), "reward": .leaf(.float32)])
-            let server = try Server(schema: schema, batchSize: batchSize)
+    // With swift-prometheus, the difference is what the latency histograms cost per batch.
+    for (batchSize, metrics) in [(32, ("", noop)), (256, ("", noop)), (4096, ("", noop)), (256, (", Prometheus histograms", prometheus))] {
+        Benchmark("next(), batch \(batchSize)\(metrics.0)") { benchmark in
+            let schema = try Schema(twenty)
+            let server = try Server(schema: schema, batchSize: batchSize, metricsFactory: metrics.1())
             let packed = [UInt8](repeating: 1, count: batchSize * schema.sampleSize)
             for _ in benchmark.scaledIterations {
                 try packed.withUnsafeBytes { try server.submit(packed: $0) }
