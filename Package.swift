@@ -43,8 +43,11 @@ let package = Package(
         .target(name: "ChorusCore"),
         .target(
             name: "ChorusClient",
-            dependencies: ["ChorusCore", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["ChorusCore", "CSharedMemory", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // memfd, futexes and SCM_RIGHTS for the shared-memory transport (C macros and variadic
+        // system calls that Swift cannot reach).
+        .systemLibrary(name: "CSharedMemory"),
         // liburing through pkg-config; `make deps` installs Debian's liburing-dev.
         .systemLibrary(
             name: "CLibURing",
@@ -57,6 +60,7 @@ let package = Package(
                 "ChorusCore",
                 "ChorusClient",
                 "CLibURing",
+                "CSharedMemory",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),

@@ -1,3 +1,4 @@
+import CSharedMemory
 import ChorusCore
 #if canImport(Glibc)
 import Glibc
@@ -71,6 +72,47 @@ package final class BlockingSocket {
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~Int32(O_NONBLOCK))
         SocketOptions.setNoDelay(fd)
         return connection
+    }
+
+    /// Connects to the Unix-domain stream socket at `path` within `timeout` (a full backlog is
+    /// retried until then).
+    package static func connect(unixPath path: String, timeout: Duration) throws(Failure) -> BlockingSocket {
+        guard let address = UnixSocketAddress(path: path) else {
+            throw .system("connect to \(path): the path is too long for a Unix socket", errno: ENAMETOOLONG)
+        }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard fd >= 0 else { throw .system("socket", errno: errno) }
+        let connection = BlockingSocket(fd: fd)
+        let deadline = ContinuousClock.now + timeout
+        while address.withSockaddr({ Glibc.connect(fd, $0, $1) }) != 0 {
+            guard errno == EAGAIN || errno == EINTR else { throw .system("connect to \(path)", errno: errno) }
+            guard ContinuousClock.now < deadline else { throw .timedOut }
+            var pause = timespec(tv_sec: 0, tv_nsec: 1_000_000)
+            nanosleep(&pause, nil)
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~Int32(O_NONBLOCK))
+        return connection
+    }
+
+    /// Receives at least one byte into `buffer` and the file descriptors sent with it (at most
+    /// four; the caller owns them), waiting at most `timeout`.
+    package func receiveWithDescriptors(
+        into buffer: UnsafeMutableRawBufferPointer, timeout: Duration
+    ) throws(Failure) -> (count: Int, descriptors: [Int32]) {
+        try poll(for: Int16(POLLIN), timeout: timeout)
+        var descriptors = [Int32](repeating: -1, count: 4)
+        var arrived: Int32 = 0
+        while true {
+            let count = descriptors.withUnsafeMutableBufferPointer {
+                chorus_receive_with_fds(fd, buffer.baseAddress, buffer.count, $0.baseAddress, &arrived)
+            }
+            let received = Array(descriptors.prefix(Int(arrived)))
+            if count > 0 { return (count, received) }
+            received.forEach { _ = Glibc.close($0) }
+            if count == 0 { throw .closed }
+            if errno == EINTR { continue }
+            throw errno == ECONNRESET ? .closed : .system("recvmsg", errno: errno)
+        }
     }
 
     /// Sends every byte of `buffers`, in order, gathering up to 64 of them per system call.

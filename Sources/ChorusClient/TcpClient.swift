@@ -1,5 +1,4 @@
 import ChorusCore
-import Crypto
 
 /// Streams samples to a Chorus server (or any id-echo v1 server) over TCP.
 ///
@@ -319,7 +318,9 @@ public final class TcpClient {
     }
 
     private func echoHandshake(_ socket: BlockingSocket) throws(ClientError) {
-        let records = try readMessage(from: socket, EchoWire.decodeHandshake)
+        let records = try closingOnRefusal { () throws(ClientError) in
+            try ChorusHandshake.readMessage(from: socket, until: .now + options.connectTimeout, EchoWire.decodeHandshake)
+        }
         if let reason = EchoWire.mismatchReason(server: records, client: schema) {
             close()
             throw .refused(status: nil, reason: reason)
@@ -327,27 +328,9 @@ public final class TcpClient {
     }
 
     private func chorusHandshake(_ socket: BlockingSocket) throws(ClientError) {
-        let hello = try readMessage(from: socket, ChorusWire.ServerHello.decode)
-        var mac = [UInt8](repeating: 0, count: 32)
-        if hello.authenticationRequired {
-            guard let secret else {
-                close()
-                throw .refused(status: ChorusWire.Status.authenticationFailed.rawValue,
-                               reason: "the server requires a secret and none was given")
-            }
-            mac = Array(HMAC<SHA256>.authenticationCode(for: hello.nonce + sessionID.bytes, using: SymmetricKey(data: secret)))
-        }
-        let clientHello = ChorusWire.ClientHello(sessionID: sessionID, lowestUnacked: ackedBelow, mac: mac,
-                                                 schemaText: Array(schema.canonicalJSON.utf8), table: table)
-        do {
-            try clientHello.encoded().withBytes { (bytes) throws(BlockingSocket.Failure) in try socket.send([bytes]) }
-        } catch {
-            throw .connectFailed("sending the hello: \(error)")
-        }
-        let verdict = try readMessage(from: socket, ChorusWire.Verdict.decode)
-        guard verdict.status == .accepted else {
-            close()
-            throw .refused(status: verdict.status.rawValue, reason: verdict.reason)
+        let verdict = try closingOnRefusal { () throws(ClientError) in
+            try ChorusHandshake.perform(on: socket, schema: schema, secret: secret, sessionID: sessionID,
+                                        lowestUnacked: ackedBelow, table: table, timeout: options.connectTimeout)
         }
         guard verdict.nextSequence >= ackedBelow, verdict.nextSequence <= nextSequence else {
             close()
@@ -356,30 +339,17 @@ public final class TcpClient {
         ackedBelow = verdict.nextSequence
     }
 
-    /// Reads until `decode` has a whole message, within the connect timeout. Handshake messages
-    /// are small and nothing follows them until the client speaks, so nothing is over-read.
-    private func readMessage<Message>(
-        from socket: BlockingSocket, _ decode: (ArraySlice<UInt8>) -> WireDecoding<Message>
-    ) throws(ClientError) -> Message {
-        var received: [UInt8] = []
-        let deadline = ContinuousClock.now + options.connectTimeout
-        while true {
-            switch decode(received[...]) {
-            case .complete(let message, _): return message
-            case .malformed(let reason):
-                close()
-                throw .protocolViolation(reason)
-            case .incomplete: break
+    /// Runs a handshake step; a refusal or a protocol violation closes the client (other
+    /// failures leave reconnecting to ``recover(from:)``).
+    private func closingOnRefusal<T>(_ step: () throws(ClientError) -> T) throws(ClientError) -> T {
+        do {
+            return try step()
+        } catch {
+            switch error {
+            case .refused, .protocolViolation: close()
+            default: break
             }
-            do {
-                let count = try ackBytes.withMutableBytes { (buffer) throws(BlockingSocket.Failure) -> Int in
-                    try socket.receive(into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<1]),
-                                       timeout: max(deadline - .now, .zero))
-                }
-                received += ackBytes[..<count]
-            } catch {
-                throw .connectFailed("during the handshake: \(error)")
-            }
+            throw error
         }
     }
 }

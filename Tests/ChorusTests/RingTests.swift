@@ -13,13 +13,37 @@ import Testing
         "producer": .leaf(.int32), "sequence": .leaf(.int64), "check": .leaf(.uint64, 3),
     ])
 
-    static func packed(producer: Int32, sequence: Int64) -> [UInt8] {
+    static func sample(producer: Int32, sequence: Int64) -> Sample {
         var sample = Sample(schema: schema)
         let mixed = UInt64(bitPattern: sequence) &* 0x9E37_79B9_7F4A_7C15
         try! sample.set("producer", to: producer)
         try! sample.set("sequence", to: sequence)
         try! sample.set("check", to: [mixed, ~mixed, UInt64(producer)])
-        return sample.bytes
+        return sample
+    }
+
+    static func packed(producer: Int32, sequence: Int64) -> [UInt8] {
+        sample(producer: producer, sequence: sequence).bytes
+    }
+
+    /// Checks a batch of samples made by ``sample(producer:sequence:)``: how many are torn (their
+    /// leaves disagree) and how many do not continue their producer's sequence in `expected`,
+    /// which it advances.
+    static func check(_ batch: Batch, expected: inout [Int64]) throws -> (torn: Int, outOfOrder: Int) {
+        let producer = try batch["producer", as: Int32.self].toArray()
+        let sequence = try batch["sequence", as: Int64.self].toArray()
+        let check = try batch["check", as: UInt64.self].toArray()
+        var (torn, outOfOrder) = (0, 0)
+        for index in 0..<batch.batchSize {
+            let id = Int(producer[index])
+            let mixed = UInt64(bitPattern: sequence[index]) &* 0x9E37_79B9_7F4A_7C15
+            if check[3 * index] != mixed || check[3 * index + 1] != ~mixed || check[3 * index + 2] != UInt64(id) {
+                torn += 1
+            }
+            if sequence[index] != expected[id] { outOfOrder += 1 }
+            expected[id] = sequence[index] + 1
+        }
+        return (torn, outOfOrder)
     }
 
     @Test(arguments: [1, 2, 4])
@@ -55,19 +79,9 @@ import Testing
         var outOfOrder = 0
         while let batch = server.next() {
             batches += 1
-            let producer = try batch["producer", as: Int32.self].toArray()
-            let sequence = try batch["sequence", as: Int64.self].toArray()
-            let check = try batch["check", as: UInt64.self].toArray()
-            for index in 0..<batchSize {
-                let id = Int(producer[index])
-                let mixed = UInt64(bitPattern: sequence[index]) &* 0x9E37_79B9_7F4A_7C15
-                if check[3 * index] != mixed || check[3 * index + 1] != ~mixed
-                    || check[3 * index + 2] != UInt64(id) {
-                    torn += 1
-                }
-                if sequence[index] != expected[id] { outOfOrder += 1 }
-                expected[id] = sequence[index] + 1
-            }
+            let found = try Self.check(batch, expected: &expected)
+            torn += found.torn
+            outOfOrder += found.outOfOrder
         }
         #expect(closer.join())
         #expect(torn == 0)

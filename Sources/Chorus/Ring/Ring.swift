@@ -24,6 +24,8 @@ final class Ring: @unchecked Sendable {
     let batchSize: Int
     let numBuffers: Int
     let timers: BatchTimers
+    /// Slots completed without a sample (``void(_:)``), per batch.
+    let validity: SlotValidity
     var schema: Schema { storage.schema }
     var capacity: Int { storage.capacity }
 
@@ -75,6 +77,7 @@ final class Ring: @unchecked Sendable {
         self.numBuffers = numBuffers
         self.timers = timers
         storage = RingStorage(schema: schema, batchSize: batchSize, numBuffers: numBuffers)
+        validity = SlotValidity(batchSize: batchSize, numBuffers: numBuffers)
         counters = PaddedCounters(count: 2 + numBuffers)
     }
 
@@ -154,6 +157,17 @@ final class Ring: @unchecked Sendable {
         let committed = counters[commitIndex(forBatch: batch)]
             .add(UInt64(reservation.count), ordering: .releasing).newValue
         if committed == UInt64(batchSize) { wakeConsumer() }
+    }
+
+    /// Completes the reserved slots without samples, for a producer that died (or was cut off)
+    /// before filling them: their bytes are zeroed, so no leaf holds a torn value, and the
+    /// batch reports them invalid (``Batch/invalidCount``). The ring goes on as after a commit.
+    func void(_ reservation: consuming Reservation) {
+        guard reservation.count > 0 else { return }
+        let slot = firstSlot(of: reservation)
+        storage.zeroFill(firstSlot: slot, count: reservation.count)
+        validity.markInvalid(firstSlot: slot, count: reservation.count)
+        commit(reservation)
     }
 
     private func waitForSpace(until deadline: Deadline?) throws(RingError) {
@@ -345,6 +359,7 @@ final class Ring: @unchecked Sendable {
         guard let batch = heldBatch else { return }
         heldBatch = nil
         timers.released()
+        validity.reset(buffer: Int(batch % UInt64(numBuffers)))
         // Sequence lock, writer side: the odd value is ordered before both counter writes.
         releaseSequence.add(1, ordering: .relaxed)
         atomicMemoryFence(ordering: .releasing)

@@ -1,10 +1,11 @@
+import ChorusClient
 import ChorusCore
 
-/// The ring's sample memory: for each leaf, one 64-byte-aligned allocation holding that leaf for
-/// every slot (`capacity` of them), so a batch of a leaf is one contiguous C-order array of
-/// shape `(batchSize, *leaf.shape)`. Each batch of a leaf starts on a 64-byte boundary (its
-/// bytes are padded up to one), so consumers that want aligned buffers, such as XLA taking a
-/// batch through DLPack, can use the memory in place.
+/// The ring's sample memory: one mapping holding, for each leaf, a 64-byte-aligned region with
+/// that leaf for every slot (`capacity` of them), so a batch of a leaf is one contiguous C-order
+/// array of shape `(batchSize, *leaf.shape)` (``RingLayout``). Each batch of a leaf starts on a
+/// 64-byte boundary (its bytes are padded up to one), so consumers that want aligned buffers,
+/// such as XLA taking a batch through DLPack, can use the memory in place.
 ///
 /// Lives as long as any ``Batch`` or the ``Ring`` refers to it, so a view never dangles; its
 /// contents are only meaningful while the consumer holds the batch.
@@ -13,46 +14,36 @@ final class RingStorage: @unchecked Sendable {
     let batchSize: Int
     /// Slots in the ring: `numBuffers × batchSize`.
     let capacity: Int
-    static let batchAlignment = 64
+    /// Where each leaf of each slot lives in `memory` (same-host producers compute it alike).
+    let layout: RingLayout
 
-    // Invariant: `bases[i]` is an allocation of `numBuffers × batchStrides[i]` bytes, zero-filled
-    // in `init`, freed in `deinit`, never reallocated. Slot `s` of leaf `i` is the `byteCount`
-    // bytes at `address(leaf: i, slot: s)`: batch `s / batchSize` starts `batchStrides[i]` bytes
-    // after the one before, and its slots follow each other. Writers (producers) touch only
-    // slots they reserved, which never cross a batch; readers (the consumer) only slots of the
-    // batch they hold (see `Ring`).
-    private let bases: [UnsafeMutableRawPointer]
-    private let batchStrides: [Int]
+    // Invariant: `memory` is one zero-filled mapping of `layout.byteCount` bytes, alive as long
+    // as this object, never remapped; slot `s` of leaf `i` is the `byteCount` bytes at
+    // `layout.offset(leaf: i, slot: s)`. It is a memory file when the system has them, so the
+    // shared-memory transport can hand it to producers in other processes. Writers (producers)
+    // touch only slots they reserved (or were granted), which never cross a batch; readers
+    // (the consumer) only slots of the batch they hold (see `Ring`).
+    let memory: SharedMapping
 
-    /// Allocates and zero-fills the ring; the caller has checked that sizes do not overflow.
+    /// Maps the ring, zero-filled; the caller has checked that sizes do not overflow.
     init(schema: Schema, batchSize: Int, numBuffers: Int) {
         self.schema = schema
         self.batchSize = batchSize
-        capacity = batchSize * numBuffers
-        let alignment = Self.batchAlignment
-        batchStrides = schema.leaves.map { leaf in
-            (batchSize * leaf.byteCount + alignment - 1) / alignment * alignment
+        layout = RingLayout(schema: schema, batchSize: batchSize, numBuffers: numBuffers)
+        capacity = layout.capacity
+        guard let memory = SharedMapping.create(name: "chorus-ring", byteCount: layout.byteCount) else {
+            fatalError("chorus: cannot map \(layout.byteCount) bytes for the ring")
         }
-        bases = batchStrides.map { stride in
-            let byteCount = numBuffers * stride
-            let base = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: alignment)
-            base.initializeMemory(as: UInt8.self, repeating: 0, count: byteCount)
-            return base
-        }
+        self.memory = memory
     }
 
     private func address(leaf index: Int, slot: Int) -> UnsafeMutableRawPointer {
-        bases[index] + (slot / batchSize) * batchStrides[index] + (slot % batchSize) * schema.leaves[index].byteCount
+        memory.base + layout.offset(leaf: index, slot: slot)
     }
 
     /// Checks that slots `firstSlot..<firstSlot + count` lie in one batch of the ring.
     private func checkWithinBatch(_ firstSlot: Int, _ count: Int, _ what: @autoclosure () -> String) {
-        precondition(firstSlot >= 0 && count >= 0 && firstSlot + count <= capacity
-                     && (count == 0 || firstSlot / batchSize == (firstSlot + count - 1) / batchSize), what())
-    }
-
-    deinit {
-        for base in bases { base.deallocate() }
+        precondition(layout.isWithinOneBatch(firstSlot: firstSlot, count: count), what())
     }
 
     /// Copies packed samples (each `schema.sampleSize` bytes, leaves in flatten order) into
@@ -61,20 +52,15 @@ final class RingStorage: @unchecked Sendable {
     /// - Precondition: `packed.count` is a multiple of the sample size and the slots
     ///   `firstSlot..<firstSlot + count` lie inside the ring and are reserved by the caller.
     func scatter(_ packed: UnsafeRawBufferPointer, toSlotsFrom firstSlot: Int) {
-        let sampleSize = schema.sampleSize
-        let count = packed.count / sampleSize
-        precondition(packed.count == count * sampleSize, "scatter of a partial sample")
-        checkWithinBatch(firstSlot, count, "scatter outside the reserved slots")
-        guard let source = packed.baseAddress, count > 0 else { return }
+        layout.scatter(packed, into: memory.base, firstSlot: firstSlot)
+    }
+
+    /// Zeroes every leaf of slots `firstSlot..<firstSlot + count` (one batch, reserved by the
+    /// caller).
+    func zeroFill(firstSlot: Int, count: Int) {
+        checkWithinBatch(firstSlot, count, "zero-fill outside one batch of the ring")
         for leaf in schema.leaves {
-            let leafBytes = leaf.byteCount
-            var destination = address(leaf: leaf.index, slot: firstSlot)
-            var from = source + leaf.offset
-            for _ in 0..<count {
-                destination.copyMemory(from: from, byteCount: leafBytes)
-                destination += leafBytes
-                from += sampleSize
-            }
+            address(leaf: leaf.index, slot: firstSlot).initializeMemory(as: UInt8.self, repeating: 0, count: count * leaf.byteCount)
         }
     }
 
@@ -86,7 +72,7 @@ final class RingStorage: @unchecked Sendable {
     func slotBuffers(firstSlot: Int, count: Int) -> [UnsafeMutableRawBufferPointer] {
         checkWithinBatch(firstSlot, count, "slots outside one batch of the ring")
         var buffers: [UnsafeMutableRawBufferPointer] = []
-        buffers.reserveCapacity(count * bases.count)
+        buffers.reserveCapacity(count * schema.leaves.count)
         for slot in firstSlot..<firstSlot + count {
             for leaf in schema.leaves {
                 buffers.append(UnsafeMutableRawBufferPointer(start: address(leaf: leaf.index, slot: slot), count: leaf.byteCount))

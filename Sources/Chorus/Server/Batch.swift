@@ -19,6 +19,23 @@ public struct Batch: Sendable {
     public var schema: Schema { ring.schema }
     public var batchSize: Int { ring.batchSize }
 
+    /// Samples of this batch that hold nothing: slots a same-host producer had reserved when it
+    /// died, completed zero-filled so the ring goes on. 0 for almost every batch; when not,
+    /// ``isValid(_:)`` says which.
+    public var invalidCount: Int {
+        get throws(BatchError) {
+            try checkHeld()
+            return ring.validity.invalidCount(buffer: buffer)
+        }
+    }
+
+    /// Whether sample `index` (0..<batchSize) holds a sample (see ``invalidCount``).
+    public func isValid(_ index: Int) throws(BatchError) -> Bool {
+        precondition(index >= 0 && index < batchSize, "sample \(index) is outside the batch of \(batchSize)")
+        try checkHeld()
+        return ring.validity.isValid(slot: firstSlot + index)
+    }
+
     /// The leaf at `path` as elements of type `T`.
     public subscript<T: LeafElement>(path: String, as type: T.Type) -> LeafBatch<T> {
         get throws(BatchError) {
@@ -61,7 +78,8 @@ public struct Batch: Sendable {
         guard ring.isHeld(sequenceNumber) else { throw .released(batch: sequenceNumber) }
     }
 
-    private var firstSlot: Int { Int(sequenceNumber % UInt64(ring.numBuffers)) * batchSize }
+    private var buffer: Int { Int(sequenceNumber % UInt64(ring.numBuffers)) }
+    private var firstSlot: Int { buffer * batchSize }
 
     private func view<T: LeafElement>(of leaf: FlatLeaf, as _: T.Type) throws(BatchError) -> LeafBatch<T> {
         guard leaf.dtype == T.dtype else {

@@ -4,12 +4,15 @@ import Logging
 import Glibc
 #endif
 
-/// A server's TCP transport: its listeners and the I/O loops serving them, one thread each.
+/// A server's transport: its TCP listeners and the I/O loops serving them, one thread each,
+/// and its shared-memory listeners (``SharedMemoryTransport``). Listeners are numbered TCP
+/// first, then shared memory, each in the order given.
 final class Transport: Sendable {
     let listeners: [BoundListener]
     let counters: TransportCounters
     private let loops: [TransportLoop]
     private let threads: [IOThread]
+    private let sharedMemory: [SharedMemoryTransport]
 
     /// Binds every listener (so address errors surface here), then starts the I/O threads.
     init(ring: Ring, tables: ReplayTables, configurations: [ListenerConfiguration], options: TransportOptions,
@@ -18,6 +21,8 @@ final class Transport: Sendable {
         guard options.ioThreads >= 1, options.maxConnections >= 1 else {
             throw .notStartable("ioThreads and maxConnections must be at least 1")
         }
+        let shared = configurations.filter { $0.path != nil }
+        let configurations = configurations.filter { $0.path == nil }
         for configuration in configurations where configuration.wireProtocol == .echo {
             guard configuration.secret == nil else {
                 throw .notStartable("echo v1 has no authentication; a secret needs the chorus protocol")
@@ -41,13 +46,13 @@ final class Transport: Sendable {
             sockets.joined().forEach { _ = close($0) }
             throw error
         }
-        counters = TransportCounters(listeners: configurations.count)
+        counters = TransportCounters(listeners: configurations.count + shared.count)
         var options = options
         options.sessionCapacity = max(options.sessionCapacity, options.maxConnections + 64)
         let sessions = SessionRegistry(capacity: options.sessionCapacity, expiry: options.sessionExpiry)
         var loops: [TransportLoop] = []
         do throws(TransportError) {
-            for index in 0..<options.ioThreads {
+            for index in 0..<(configurations.isEmpty ? 0 : options.ioThreads) {
                 loops.append(try TransportLoop(
                     index: index, ring: ring, tables: tables, listeners: Array(zip(configurations, sockets[index])),
                     options: options, counters: counters, sessions: sessions, logger: logger))
@@ -67,10 +72,24 @@ final class Transport: Sendable {
             loops.dropFirst(threads.count).forEach { $0.closeListeners() }
             throw error
         }
-        self.listeners = bound
+        var sharedMemory: [SharedMemoryTransport] = []
+        do throws(TransportError) {
+            for (offset, configuration) in shared.enumerated() {
+                sharedMemory.append(try SharedMemoryTransport(
+                    ring: ring, path: configuration.path!, secret: configuration.secret,
+                    listenerIndex: configurations.count + offset, options: options, counters: counters, logger: logger))
+            }
+        } catch {
+            sharedMemory.forEach { $0.stop() }
+            loops.forEach { $0.requestStop() }
+            threads.forEach { $0.join() }
+            throw error
+        }
+        self.listeners = bound + sharedMemory.map(\.listener)
         self.loops = loops
         self.threads = threads
-        for listener in bound { logger.info("listening", metadata: ["listener": "\(listener)"]) }
+        self.sharedMemory = sharedMemory
+        for listener in listeners { logger.info("listening", metadata: ["listener": "\(listener)"]) }
     }
 
     var metrics: TransportMetrics { counters.snapshot(listeners: listeners) }
@@ -79,5 +98,6 @@ final class Transport: Sendable {
     func stop() {
         loops.forEach { $0.requestStop() }
         threads.forEach { $0.join() }
+        sharedMemory.forEach { $0.stop() }
     }
 }

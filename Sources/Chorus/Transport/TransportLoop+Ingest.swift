@@ -122,7 +122,8 @@ extension TransportLoop {
         case fellBack
         /// A later reservation kept the slots: the missing bytes arrived after all.
         case completed
-        /// The missing bytes never came: the unfilled samples were zeroed (and are not acked).
+        /// The missing bytes never came: the unfilled samples are completed as invalid (zeroed,
+        /// marked in their batch) and not acked.
         case voided
     }
 
@@ -131,7 +132,7 @@ extension TransportLoop {
     /// to the receive buffer, where ordinary receives complete it; the rest of the reservation
     /// is given back to the ring. Only if a later reservation prevents that are the missing
     /// bytes awaited (bounded by the handshake timeout); a peer that never sends them has the
-    /// unfilled samples zeroed, counted as voided, and its connection closed.
+    /// unfilled samples voided (see ``commitToRing(_:upTo:fill:)``) and its connection closed.
     private func completeShortRead(_ connection: Connection, read: Int, slots: [UnsafeMutableRawBufferPointer],
                                    reservation: inout Reservation) -> ShortRead {
         counters.shortDirectReads.add(1, ordering: .relaxed)
@@ -151,7 +152,6 @@ extension TransportLoop {
             return .fellBack
         }
         guard Socket.readFully(connection.fd, into: missing, within: options.handshakeTimeout) else {
-            for piece in missing { piece.initializeMemory(as: UInt8.self, repeating: 0) }
             counters.samplesVoided.add(UInt64(reservation.count - whole), ordering: .relaxed)
             return .voided
         }
@@ -181,7 +181,8 @@ extension TransportLoop {
 
     /// Reserves up to `count` samples' slots, lets `fill` write every byte of them (or shrink
     /// the reservation to the samples it did write) and say how many samples are valid, and
-    /// commits; the session and the acks advance by the valid ones. A v2 connection does this only
+    /// commits those; slots after them are completed as invalid (``Ring/void(_:)``). The
+    /// session and the acks advance by the valid ones. A v2 connection does this only
     /// while it owns its session, and advances the session in the same critical section.
     private func commitToRing(
         _ connection: Connection, upTo count: Int, fill: (Ring, inout Reservation) -> Int
@@ -190,7 +191,8 @@ extension TransportLoop {
             do throws(RingError) {
                 guard var reservation = try ring.tryReserve(upTo: count) else { return .noRoom }
                 let valid = fill(ring, &reservation)
-                ring.commit(reservation)
+                ring.commit(reservation.takePrefix(valid))
+                ring.void(reservation)
                 return .committed(valid)
             } catch {
                 return .closed

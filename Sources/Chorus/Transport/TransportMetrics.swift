@@ -6,6 +6,9 @@ public struct TransportMetrics: Hashable, Sendable {
         /// A sample for a replay table carried a NaN, infinite or negative priority.
         case invalidPriority
         case handshakeTimeout, sendTimeout, idleTimeout
+        /// A same-host producer wrote counts into its control lane that its grants cannot
+        /// explain, or sent bytes after the handshake: it was cut off.
+        case protocolViolation
     }
 
     public var connectionsAccepted: UInt64 = 0
@@ -31,9 +34,15 @@ public struct TransportMetrics: Hashable, Sendable {
     public var lastInternalError: String?
     /// Direct reads into ring slots that came up short and were completed another way.
     public var shortDirectReads: UInt64 = 0
-    /// Samples of a short direct read whose bytes never came: zeroed in the ring, not acked.
+    /// Samples whose bytes never came (a short direct read; a same-host producer that left or
+    /// died holding granted slots): zeroed in the ring and marked invalid, not acked.
     public var samplesVoided: UInt64 = 0
-    /// The traffic of each listener, in the order they were given to `listen`.
+    /// Shared memory: times the pump woke to its doorbell (it sleeps when nothing moves).
+    public var sharedMemoryPumpWakeups: UInt64 = 0
+    /// Shared memory: futex wake-ups the pump sent to producers waiting for grants or acks.
+    public var sharedMemoryProducerWakeups: UInt64 = 0
+    /// The traffic of each listener: TCP listeners, then shared-memory ones, each in the order
+    /// they were given to `listen`.
     public var listeners: [Listener] = []
 
     /// One listener's share of the counters above.
@@ -63,6 +72,9 @@ final class TransportCounters: Sendable {
     let internalErrors = Atomic<UInt64>(0)
     let shortDirectReads = Atomic<UInt64>(0)
     let samplesVoided = Atomic<UInt64>(0)
+    /// Shared memory: times the pump woke to its doorbell, and futex wake-ups it sent producers.
+    let pumpWakeups = Atomic<UInt64>(0)
+    let producerWakeups = Atomic<UInt64>(0)
     /// Per listener: connections accepted, samples committed, bytes received.
     private let listenerCounters: PaddedCounters
     private static let perListener = 3
@@ -122,6 +134,8 @@ final class TransportCounters: Sendable {
             lastInternalError: lastInternalError.withLock { $0 },
             shortDirectReads: shortDirectReads.load(ordering: .relaxed),
             samplesVoided: samplesVoided.load(ordering: .relaxed),
+            sharedMemoryPumpWakeups: pumpWakeups.load(ordering: .relaxed),
+            sharedMemoryProducerWakeups: producerWakeups.load(ordering: .relaxed),
             listeners: listeners.enumerated().map { index, listener in
                 let base = Self.perListener * index
                 return TransportMetrics.Listener(

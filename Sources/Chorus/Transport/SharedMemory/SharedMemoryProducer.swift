@@ -1,0 +1,136 @@
+import ChorusClient
+import ChorusCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The server's record of one same-host producer: its socket (which closes when the process
+/// dies), its lane, and the authoritative account of what it was granted and has committed.
+/// Only the pump thread touches it. Everything read from the lane is checked against this
+/// account before it changes the ring.
+///
+/// Unchecked `Sendable`: the handshake thread creates it and hands it to the pump through a
+/// lock, once; from then on only the pump thread touches it.
+final class SharedMemoryProducer: @unchecked Sendable {
+    let socket: Int32
+    let pid: Int32
+    let lane: ProducerLane
+    /// The producer's grants not yet fully committed, oldest first: ring sequence numbers.
+    private var grants: [(first: UInt64, count: Int)] = []
+    private var firstOpenGrant = 0
+    /// What the lane said last (validated), and what the server did.
+    private(set) var requested: UInt64 = 0
+    private(set) var committed: UInt64 = 0
+    private(set) var granted: UInt64 = 0
+    private var grantsPublished: UInt64 = 0
+    /// Futex wake-ups sent to this producer.
+    private(set) var wakeups: UInt64 = 0
+
+    init(socket: Int32, pid: Int32, lane: ProducerLane) {
+        self.socket = socket
+        self.pid = pid
+        self.lane = lane
+    }
+
+    deinit {
+        close(socket)
+    }
+
+    /// Why a lane's words cannot be right: the producer is cut off.
+    struct Violation: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Commits to the ring what the producer committed since the last call and acknowledges
+    /// it; returns how many samples that was.
+    func absorbCommits(into ring: Ring) throws(Violation) -> Int {
+        let seen = lane[word: .committed].load(ordering: .sequentiallyConsistent)
+        guard seen >= committed, seen <= granted else {
+            throw Violation(description: "its committed count went from \(committed) to \(seen) with \(granted) slots granted")
+        }
+        var newly = Int(seen - committed)
+        let count = newly
+        while newly > 0 {
+            let open = grants[firstOpenGrant]
+            let taken = min(open.count, newly)
+            ring.commit(Reservation(first: open.first, count: taken))
+            newly -= taken
+            if taken == open.count {
+                firstOpenGrant += 1
+            } else {
+                grants[firstOpenGrant] = (open.first + UInt64(taken), open.count - taken)
+            }
+        }
+        if firstOpenGrant > 64, firstOpenGrant * 2 > grants.count {
+            grants.removeFirst(firstOpenGrant)
+            firstOpenGrant = 0
+        }
+        committed = seen
+        if count > 0 {
+            lane[word: .acknowledged].store(seen, ordering: .sequentiallyConsistent)
+            wakeIfSleeping()
+        }
+        return count
+    }
+
+    /// Reserves ring slots for what the producer asked and has not been granted, and publishes
+    /// them; returns false when the ring had no room for all of it.
+    func grantRequests(from ring: Ring) throws(Violation) -> Bool {
+        let asked = lane[word: .requested].load(ordering: .sequentiallyConsistent)
+        guard asked >= requested else {
+            throw Violation(description: "its requested count went back from \(requested) to \(asked)")
+        }
+        requested = asked
+        var published = false
+        var roomForAll = true
+        while granted < requested, grants.count - firstOpenGrant < ProducerLane.grantCapacity {
+            let wanted = Int(clamping: requested - granted)
+            let reservation: Reservation?
+            do {
+                reservation = try ring.tryReserve(upTo: wanted)
+            } catch {
+                break  // shut down: the producer learns it from its socket
+            }
+            guard let reservation else {
+                roomForAll = false
+                break
+            }
+            lane.writeGrant(grantsPublished, first: reservation.first, count: UInt64(reservation.count))
+            grants.append((reservation.first, reservation.count))
+            grantsPublished += 1
+            granted += UInt64(reservation.count)
+            published = true
+        }
+        if published {
+            lane[word: .grants].store(grantsPublished, ordering: .sequentiallyConsistent)
+            wakeIfSleeping()
+        }
+        return roomForAll
+    }
+
+    /// Completes every granted slot the producer did not commit as invalid (it left, died or
+    /// was cut off); returns how many.
+    func voidOpenGrants(in ring: Ring) -> Int {
+        var voided = 0
+        for open in grants[firstOpenGrant...] where open.count > 0 {
+            ring.void(Reservation(first: open.first, count: open.count))
+            voided += open.count
+        }
+        grants.removeAll()
+        firstOpenGrant = 0
+        return voided
+    }
+
+    /// Asks the producer to ring the doorbell after its next request or commit (the pump is
+    /// about to sleep).
+    func announcePumpSleeping() {
+        lane[flag: .pumpAsleep].store(1, ordering: .sequentiallyConsistent)
+    }
+
+    private func wakeIfSleeping() {
+        guard lane[flag: .producerSleeping].load(ordering: .sequentiallyConsistent) != 0 else { return }
+        lane[flag: .signal].add(1, ordering: .sequentiallyConsistent)
+        lane.wakeProducer()
+        wakeups += 1
+    }
+}
