@@ -7,12 +7,14 @@ import Foundation
 struct LoadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "load",
-        abstract: "Stream generated samples to a server over K connections and report the rate.",
+        abstract: "Stream generated samples to a server over K connections (TCP or shared memory) and report the rate.",
         discussion: "The bytes follow a fixed pattern with a per-sample id, so a receiver can check them (see LoadPattern)."
     )
 
     @Option(help: "Server address.") var host = "127.0.0.1"
-    @Option(help: "Server port.") var port: Int
+    @Option(help: "Server port.") var port: Int?
+    @Option(help: "A server's shared-memory socket (instead of --port): write straight into its ring.")
+    var shm: String?
     @Option(help: "The sample schema file (must match the server's).") var schema: String
     @Option(name: .customLong("protocol"), help: "echo (id-echo wire v1) or chorus (wire v2).")
     var wireProtocol: String = "chorus"
@@ -30,6 +32,10 @@ struct LoadCommand: ParsableCommand {
 
     func validate() throws {
         guard WireProtocol(rawValue: wireProtocol) != nil else { throw ValidationError("--protocol is echo or chorus") }
+        guard (port == nil) != (shm == nil) else { throw ValidationError("give --port or --shm") }
+        if shm != nil && (table != nil || wireProtocol != "chorus") {
+            throw ValidationError("--shm writes the ring with the chorus handshake: no --table or --protocol echo")
+        }
         guard connections >= 1 else { throw ValidationError("--connections must be at least 1") }
         guard firstConnection >= 0, firstConnection + connections <= 1 << 24 else {
             throw ValidationError("connection numbers must stay within 0..<2^24")
@@ -45,17 +51,24 @@ struct LoadCommand: ParsableCommand {
         let secret = try loadSecret(secretFile)
         let duration = seconds ?? (count == nil ? 10 : .infinity)
         let deadline = Date().addingTimeInterval(duration)
-        let blockSize = max(1, min(64, 64 * 1024 / schema.sampleSize, count ?? .max))
+        // Shared memory asks the server for slots once per block: bigger blocks, fewer asks.
+        let blockBytes = shm == nil ? 64 * 1024 : 4 << 20
+        let blockSize = max(1, min(shm == nil ? 64 : 4096, blockBytes / schema.sampleSize, count ?? .max))
         let tally = Tally()
         let group = DispatchGroup()
         let start = ContinuousClock.now
         for connection in firstConnection..<firstConnection + connections {
             group.enter()
-            Thread { [host, port, window, count, tally, table, priority] in
+            Thread { [host, port, shm, window, count, tally, table, priority] in
                 defer { group.leave() }
                 do {
-                    let client = try TcpClient(host: host, port: port, schema: schema, protocol: wireProtocol,
-                                               window: window, secret: secret, table: table)
+                    let client: any LoadSender = if let shm {
+                        try ShmClient(path: shm, schema: schema, secret: secret)
+                    } else {
+                        try PrioritySender(client: TcpClient(host: host, port: port!, schema: schema, protocol: wireProtocol,
+                                                             window: window, secret: secret, table: table),
+                                           priority: priority)
+                    }
                     var pattern = LoadPattern(schema: schema, blockSize: blockSize)
                     var sequence: UInt64 = 0
                     let limit = UInt64(count ?? .max)
@@ -63,8 +76,7 @@ struct LoadCommand: ParsableCommand {
                         let samples = Int(min(UInt64(blockSize), limit - sequence))
                         pattern.number(connection: connection, from: sequence)
                         try pattern.block.withUnsafeBytes {
-                            try client.send(packed: UnsafeRawBufferPointer(rebasing: $0[..<(samples * schema.sampleSize)]),
-                                            priorities: [priority])
+                            try client.send(packed: UnsafeRawBufferPointer(rebasing: $0[..<(samples * schema.sampleSize)]))
                         }
                         sequence += UInt64(samples)
                     }
@@ -81,10 +93,31 @@ struct LoadCommand: ParsableCommand {
         let total = tally.sent.withLock { $0 }
         let errors = tally.failures.withLock { $0 }
         say(String(format: "sent %d samples (%d B each) on %d %@ connections in %.2f s: %.0f samples/s, %.1f MB/s",
-                   total, schema.sampleSize, connections, wireProtocol.rawValue, elapsed,
+                   total, schema.sampleSize, connections, shm == nil ? wireProtocol.rawValue : "shared-memory", elapsed,
                    Double(total) / elapsed, Double(total) * Double(schema.sampleSize) / elapsed / 1e6))
         if !errors.isEmpty { throw CommandFailure(errors.joined(separator: "\n")) }
     }
+}
+
+/// What a `chorus load` connection sends through: a TCP client or a shared-memory one.
+private protocol LoadSender {
+    func send(packed bytes: UnsafeRawBufferPointer) throws
+    func wait() throws
+    func close()
+}
+
+extension ShmClient: LoadSender {
+    fileprivate func wait() throws { try wait(timeout: nil) }
+}
+
+/// A TCP client whose samples all carry one priority (used when it writes a table).
+private struct PrioritySender: LoadSender {
+    let client: TcpClient
+    let priority: Double
+
+    func send(packed bytes: UnsafeRawBufferPointer) throws { try client.send(packed: bytes, priorities: [priority]) }
+    func wait() throws { try client.wait() }
+    func close() { client.close() }
 }
 
 /// What the connection threads of `chorus load` report, shared by reference.

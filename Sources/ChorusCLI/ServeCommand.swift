@@ -21,11 +21,17 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Port for Chorus wire v2 (0 picks one).") var port: Int?
     @Option(help: "Address to listen on. Anything but loopback exposes the echo listener, which has no authentication.")
     var bind = "127.0.0.1"
-    @Option(help: "A file holding the shared secret v2 clients must prove (HMAC-SHA256).") var secretFile: String?
+    @Option(help: "A Unix socket path for same-host producers, which then write straight into the ring (shared memory).")
+    var shm: String?
+    @Option(help: "A file holding the shared secret v2 and shared-memory clients must prove (HMAC-SHA256).")
+    var secretFile: String?
     @Option(help: "I/O threads.") var ioThreads = 1
     @Option(help: "Stop after this many seconds.") var seconds: Double?
     @Option(help: "Stop after this many batches.") var batches: Int?
-    @Option(help: "Append every batch to this file: each leaf's bytes in flatten order (batchSize × leaf bytes).")
+    @Option(help: """
+        Append every batch to this file: each leaf's bytes in flatten order (batchSize × leaf bytes); \
+        samples marked invalid (a same-host producer died holding them) are left out of their batch.
+        """)
     var record: String?
     @Option(help: ArgumentHelp("A replay table beside the ring (repeatable): \(TableSpecification.help).", valueName: "spec"))
     var table: [TableSpecification] = []
@@ -38,9 +44,11 @@ struct ServeCommand: ParsableCommand {
     @OptionGroup var observability: ObservabilityOptions
 
     func validate() throws {
-        guard echoPort != nil || port != nil else { throw ValidationError("give --echo-port, --port, or both") }
+        guard echoPort != nil || port != nil || shm != nil else { throw ValidationError("give --echo-port, --port or --shm") }
         guard progressInterval > 0 else { throw ValidationError("--progress-interval must be positive") }
-        if secretFile != nil && port == nil { throw ValidationError("--secret-file needs --port (echo v1 has no authentication)") }
+        if secretFile != nil && port == nil && shm == nil {
+            throw ValidationError("--secret-file needs --port or --shm (echo v1 has no authentication)")
+        }
     }
 
     func run() throws {
@@ -54,6 +62,7 @@ struct ServeCommand: ParsableCommand {
         var listeners: [ListenerConfiguration] = []
         if let echoPort { listeners.append(.echo(host: bind, port: echoPort)) }
         if let port { listeners.append(.chorus(host: bind, port: port, secret: try loadSecret(secretFile))) }
+        if let shm { listeners.append(.sharedMemory(path: shm, secret: try loadSecret(secretFile))) }
         var options = TransportOptions()
         options.ioThreads = ioThreads
         for listener in try server.listen(listeners, options: options) {
@@ -93,10 +102,10 @@ struct ServeCommand: ParsableCommand {
         let elapsed = (ContinuousClock.now - start).seconds
         let metrics = server.metrics
         say(String(format: "done: %d batches, %d samples in %.2f s; connections %d, refused %d, truncated %d, "
-                   + "read straight into the ring %d",
+                   + "read straight into the ring %d, voided %d",
                    consumedBatches, consumedBatches * batchSize, elapsed, metrics.transport.connectionsAccepted,
                    metrics.transport.refusals.values.reduce(0, +), metrics.transport.samplesTruncated,
-                   metrics.transport.samplesReadDirectly))
+                   metrics.transport.samplesReadDirectly, metrics.transport.samplesVoided))
         if let reason = metrics.transport.lastInternalError {
             say("connections closed on an internal error: \(metrics.transport.internalErrors); last: \(reason)")
         }
@@ -213,8 +222,12 @@ final class BatchRecorder {
     }
 
     func append(_ batch: Batch) throws {
-        for index in batch.schema.leaves.indices {
-            try batch.withUnsafeBytes(leaf: index) { handle.write(Data($0)) }
+        let valid = try batch.invalidCount == 0 ? nil : (0..<batch.batchSize).filter { try batch.isValid($0) }
+        for leaf in batch.schema.leaves {
+            try batch.withUnsafeBytes(leaf: leaf.index) { bytes in
+                guard let valid else { return handle.write(Data(bytes)) }
+                for sample in valid { handle.write(Data(bytes[sample * leaf.byteCount..<(sample + 1) * leaf.byteCount])) }
+            }
         }
     }
 }
