@@ -11,12 +11,14 @@ For each sample size, batch size and connection count, the configurations run in
   F  chorus's Python server           fed by `chorus load --protocol echo`   (the Python learner of A)
   G  `chorus serve`                   fed by chorus's Python TcpClient.send (wire v1)
   H  `chorus serve`                   fed by chorus's Python TcpClient.send_many (wire v1)
+  S  `chorus serve --shm`             fed by `chorus load --shm` (same-host producers writing the ring)
 
 The Python learners (A, D, F) run the same loop: `for s in server.dataset_iter()`, touching one
 element per batch. Python clients (D, E, G, H) have `--window` unacked samples. Each learner
 prints progress lines; the rate is what its learner loop took over a fixed window after a warm-up.
 Server CPU is read from /proc over the same window. The machine's loopback TCP limit (one stream,
-1 MiB writes) is measured in the same run, and results are shown against it.
+1 MiB writes) and a plain memcpy's bandwidth (NumPy copies of 64 MiB in this process) are
+measured in the same run, and results are shown against them.
 
     python compare.py [--quick] [--sizes 20,28224,1048576] [--batch-sizes 32,256]
                       [--connections 1,2,4] [--configs ABCDE] [--repeats 3]
@@ -52,18 +54,20 @@ CONFIGS = {
     "F": ("chorus py", "load v1"),
     "G": ("chorus", "chorus send"),
     "H": ("chorus", "chorus send_many"),
+    "S": ("chorus", "load shm"),
 }
 PYTHON_FEEDERS = {"id-echo client": "echo", "chorus send": "send", "chorus send_many": "send_many"}
 # Ratios printed when both configurations ran: numerator / denominator.
-RATIOS = ["B/A", "F/A", "F/B", "E/D", "G/E", "H/E", "H/C"]
+RATIOS = ["B/A", "F/A", "F/B", "E/D", "G/E", "H/E", "H/C", "S/C"]
 
 
 def run_cell(args, schema_file: Path, size: int, batch: int, connections: int, config: str) -> dict:
     server_kind, feeder_kind = CONFIGS[config]
     interval = 0.25
+    socket = schema_file.with_suffix(".sock")
     if server_kind == "chorus":
         server = Child([args.chorus, "serve", "--schema", schema_file, "--batch-size", batch, "--echo-port", 0,
-                        "--port", 0, "--progress-interval", interval])
+                        "--port", 0, "--progress-interval", interval, "--shm", socket])
     else:
         package = "echo" if server_kind == "id-echo py" else "chorus"
         server = Child([sys.executable, HERE / "python_learner.py", package, schema_file, batch, interval])
@@ -73,7 +77,10 @@ def run_cell(args, schema_file: Path, size: int, batch: int, connections: int, c
         port = server.wait_for(rf"listening: {wire} on [\d.]+:(\d+)").group(1)
         run_for = args.warmup + args.window + 2
         start = time.monotonic()
-        if feeder_kind.startswith("load"):
+        if feeder_kind == "load shm":
+            feeders.append(Child([args.chorus, "load", "--shm", socket, "--schema", schema_file,
+                                  "--connections", connections, "--seconds", run_for]))
+        elif feeder_kind.startswith("load"):
             feeders.append(Child([args.chorus, "load", "--port", port, "--schema", schema_file, "--protocol", wire,
                                   "--connections", connections, "--seconds", run_for]))
         else:
@@ -103,6 +110,18 @@ def run_cell(args, schema_file: Path, size: int, batch: int, connections: int, c
 def loopback_limit(seconds=2.0) -> float:
     return float(subprocess.run([sys.executable, HERE / "loopback.py", str(seconds)], capture_output=True,
                                 text=True, check=True).stdout)
+
+
+def memcpy_bandwidth(seconds=1.0) -> float:
+    """Bytes per second one thread copies with a plain memcpy (NumPy copyto, 64 MiB buffers)."""
+    import numpy as np
+    source, target = np.ones(64 << 20, dtype=np.uint8), np.zeros(64 << 20, dtype=np.uint8)
+    np.copyto(target, source)
+    copied, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        np.copyto(target, source)
+        copied += source.nbytes
+    return copied / (time.perf_counter() - start)
 
 
 def human(samples: float) -> str:
@@ -143,9 +162,11 @@ def main():
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "Python" / "src"), os.environ.get("PYTHONPATH")]))
 
     limit = loopback_limit()
+    memcpy = memcpy_bandwidth()
     started = datetime.datetime.now(datetime.timezone.utc)
     print(f"# Chorus vs id-echo 0.2.1 — {started:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, {platform.platform()}")
-    print(f"loopback TCP limit (one stream, 1 MiB writes): {limit / 1e6:,.0f} MB/s\n", flush=True)
+    print(f"loopback TCP limit (one stream, 1 MiB writes): {limit / 1e6:,.0f} MB/s")
+    print(f"memcpy (one thread, 64 MiB copies): {memcpy / 1e6:,.0f} MB/s\n", flush=True)
     results: dict[tuple, list[dict]] = {}
     with tempfile.TemporaryDirectory() as scratch:
         for size in sizes:
@@ -165,10 +186,12 @@ def main():
         headers = ["batch", "conns"] + [f"{c}: {CONFIGS[c][0]} ← {CONFIGS[c][1]}" for c in configs]
         ratios = [r for r in RATIOS if set(r.split("/")) <= set(configs)]
         headers += ratios
-        cpu_configs = [c for c in "ABF" if c in configs]
+        cpu_configs = [c for c in "ABCFS" if c in configs]
         headers += [f"CPU s/GB {c}" for c in cpu_configs]
         if "B" in configs:
             headers += ["B / loopback"]
+        if "S" in configs:
+            headers += ["S / memcpy"]
         print("| " + " | ".join(headers) + " |")
         print("|" + "---|" * len(headers))
         for batch in batches:
@@ -187,6 +210,8 @@ def main():
                     cells.append(f"{statistics.median(cpu):.2f}" if cpu else "–")
                 if "B" in configs:
                     cells.append(f"{medians['B'] * size / limit:.0%}")
+                if "S" in configs:
+                    cells.append(f"{medians['S'] * size / memcpy:.0%}")
                 print("| " + " | ".join(cells) + " |")
     print(f"\nMedian of {args.repeats} runs (min–max), {args.warmup:g} s warm-up then a {args.window:g} s window; "
           f"CPU is the server process's user+system time per GB taken by its learner loop.")

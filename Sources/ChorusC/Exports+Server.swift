@@ -31,13 +31,19 @@ public func chorus_server_listen(_ server: OpaquePointer?, _ listeners: UnsafePo
             guard let host = listener.host else { throw ABIError(CHORUS_INVALID_ARGUMENT, "a listener without a host") }
             let secret = listener.secret.map { Array(UnsafeBufferPointer(start: $0, count: listener.secret_length)) }
             let (address, port) = (String(cString: host), Int(listener.port))
+            if listener.protocol == CHORUS_PROTOCOL_SHARED_MEMORY {
+                configurations.append(.sharedMemory(path: address, secret: secret))
+                continue
+            }
             switch try WireProtocol(listener.protocol, secret: secret) {
             case .echo: configurations.append(.echo(host: address, port: port))
             case .chorus: configurations.append(.chorus(host: address, port: port, secret: secret))
             }
         }
-        for (index, bound) in try handle.listen(configurations, ioThreads: ioThreads).enumerated() {
-            boundPorts[index] = UInt16(bound.port)
+        // The server lists TCP listeners first; report ports in the caller's order.
+        var tcpPorts = try handle.listen(configurations, ioThreads: ioThreads).filter { $0.path == nil }.map(\.port)[...]
+        for (index, configuration) in configurations.enumerated() {
+            boundPorts[index] = configuration.path == nil ? UInt16(tcpPorts.popFirst() ?? 0) : 0
         }
     }
 }

@@ -1,3 +1,4 @@
+import ChorusClient
 import ChorusCore
 
 /// Samples as a foreign caller hands them over: one leaf-major buffer per leaf (leaf `i` of
@@ -22,6 +23,15 @@ struct LeafMajorSamples {
         self.schema = schema
         self.count = count
         self.leaves = pointers
+    }
+
+    /// Copies the samples `slots.offset..<slots.offset + slots.count` into a piece of a
+    /// shared-memory reservation: one copy per leaf, since the ring is leaf-major too.
+    func copy(_ slots: ShmSlots) {
+        for (leaf, source) in zip(schema.leaves, leaves) {
+            slots.leaf(leaf.index).copyMemory(from: UnsafeRawBufferPointer(
+                start: source + slots.offset * leaf.byteCount, count: slots.count * leaf.byteCount))
+        }
     }
 
     /// Calls `body` with the samples packed, in order, in chunks of at most `staging`'s size, and

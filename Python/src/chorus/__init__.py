@@ -10,8 +10,9 @@ from chorus._errors import ConnectionClosedError, ServerClosedError
 from chorus._native import lib as _lib
 from chorus.sample_info import HistSnapshot, SampleInfo
 from chorus.schema import LeafSpec, Schema
-from chorus.server import ChorusTransport, Sample, Server, TcpTransport
+from chorus.server import ChorusTransport, Sample, Server, ShmTransport, TcpTransport
 from chorus.table import ReplaySample, Table
+from chorus.shm_client import ShmClient
 from chorus.tcp_client import TcpClient
 from chorus.trajectory_accumulator import TrajectoryAccumulator
 
@@ -24,7 +25,9 @@ __all__ = [
     "HistSnapshot",
     "TcpTransport",
     "ChorusTransport",
+    "ShmTransport",
     "TcpClient",
+    "ShmClient",
     "ConnectionClosedError",
     "ServerClosedError",
     "TrajectoryAccumulator",

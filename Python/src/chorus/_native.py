@@ -42,6 +42,7 @@ IO_ERROR = 11
 
 PROTOCOL_ECHO = 1
 PROTOCOL_CHORUS = 2
+PROTOCOL_SHARED_MEMORY = 3
 
 
 class LeafInfo(Structure):
@@ -159,6 +160,12 @@ def _load() -> ctypes.CDLL:
         "chorus_client_wait": (c_int32, [c_void_p, c_int64]),
         "chorus_client_unacked": (c_size_t, [c_void_p]),
         "chorus_client_close": (None, [c_void_p]),
+        "chorus_shm_client_connect": (
+            c_int32, [c_char_p, c_void_p, c_void_p, c_size_t, c_int64, POINTER(c_void_p)]),
+        "chorus_shm_client_free": (None, [c_void_p]),
+        "chorus_shm_client_send": (c_int32, [c_void_p, POINTER(c_void_p), c_size_t]),
+        "chorus_shm_client_wait": (c_int32, [c_void_p, c_int64]),
+        "chorus_shm_client_close": (None, [c_void_p]),
         "chorus_table_create": (c_int32, [c_void_p, POINTER(TableConfig), POINTER(c_void_p)]),
         "chorus_table_restore": (c_int32, [c_char_p, POINTER(c_void_p)]),
         "chorus_table_checkpoint": (c_int32, [c_void_p, c_char_p, POINTER(c_uint64)]),

@@ -42,6 +42,16 @@ class ChorusTransport:
     host: str = "127.0.0.1"
 
 
+@dataclass(frozen=True)
+class ShmTransport:
+    """A shared-memory listener for producers on this machine (``ShmClient``): they do the wire
+    v2 handshake on the Unix socket at ``path`` (created with mode 0600; ``secret`` as for
+    ``ChorusTransport``) and then write straight into the ring."""
+
+    path: str
+    secret: bytes | str | None = None
+
+
 class Sample(NamedTuple):
     """A batch paired with a snapshot of the server's counters."""
 
@@ -68,7 +78,8 @@ class Server:
         example: an example pytree of numpy arrays (its structure, dtypes and shapes are the
             contract; values are ignored), or a ``Schema``.
         batch_size: samples per batch.
-        transport: a ``TcpTransport`` (id-echo's wire), a ``ChorusTransport`` (wire v2), a list
+        transport: a ``TcpTransport`` (id-echo's wire), a ``ChorusTransport`` (wire v2), a ``ShmTransport``
+            (producers on this machine write straight into the ring), a list
             of them (all feed the same ring), or None for in-process use with ``submit``.
         num_buffers: batches the ring holds (at least 2).
         num_drainers, producer_queue_size: accepted for id-echo compatibility; Chorus has neither
@@ -91,7 +102,8 @@ class Server:
         self,
         example: Any,
         batch_size: int,
-        transport: TcpTransport | ChorusTransport | Sequence[TcpTransport | ChorusTransport] | None = None,
+        transport: TcpTransport | ChorusTransport | ShmTransport
+        | Sequence[TcpTransport | ChorusTransport | ShmTransport] | None = None,
         num_buffers: int = 3,
         num_drainers: int = 8,
         producer_queue_size: int = 8,
@@ -108,7 +120,7 @@ class Server:
         self._num_buffers = num_buffers
         if transport is None:
             self._transports: list = []
-        elif isinstance(transport, (TcpTransport, ChorusTransport)):
+        elif isinstance(transport, (TcpTransport, ChorusTransport, ShmTransport)):
             self._transports = [transport]
         else:
             self._transports = list(transport)
@@ -150,10 +162,13 @@ class Server:
         listeners = (_native.Listener * len(self._transports))()
         keep = []
         for listener, transport in zip(listeners, self._transports):
-            listener.host = transport.host.encode()
-            listener.port = transport.port
-            if isinstance(transport, ChorusTransport):
-                listener.protocol = _native.PROTOCOL_CHORUS
+            if isinstance(transport, ShmTransport):
+                listener.host, listener.port = str(transport.path).encode(), 0
+            else:
+                listener.host, listener.port = transport.host.encode(), transport.port
+            if isinstance(transport, (ChorusTransport, ShmTransport)):
+                shared = isinstance(transport, ShmTransport)
+                listener.protocol = _native.PROTOCOL_SHARED_MEMORY if shared else _native.PROTOCOL_CHORUS
                 secret, length = _native.secret_bytes(transport.secret)
                 keep.append(secret)
                 listener.secret = secret

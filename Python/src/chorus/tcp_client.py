@@ -9,12 +9,13 @@ import numpy as np
 
 from chorus import _native
 from chorus._errors import ConnectionClosedError, raise_for
+from chorus._native_client import NativeClient
 from chorus.schema import Schema
 
 _PROTOCOLS = {"echo": _native.PROTOCOL_ECHO, "chorus": _native.PROTOCOL_CHORUS}
 
 
-class TcpClient:
+class TcpClient(NativeClient):
     """Sends pytree samples to a Chorus server, or to any id-echo server.
 
     Args:
@@ -34,6 +35,8 @@ class TcpClient:
     ``send`` blocks only while ``max_inflight_msgs`` samples are unacknowledged. Use one client
     from one thread at a time (calls are serialised).
     """
+
+    _c_wait, _c_close, _c_free = "chorus_client_wait", "chorus_client_close", "chorus_client_free"
 
     def __init__(
         self,
@@ -109,35 +112,7 @@ class TcpClient:
                                                                 len(given))
         raise_for(status, closed=ConnectionClosedError, lost=ConnectionClosedError)
 
-    def wait(self, timeout: float | None = None) -> None:
-        """Blocks until every sample sent so far is acknowledged (by a Chorus server: committed to
-        its ring); TimeoutError after ``timeout`` seconds."""
-        if self._closed:
-            return
-        for slice_ns in _native.wait_slices(timeout):
-            status = _native.lib.chorus_client_wait(self._handle, slice_ns)
-            if status != _native.TIMED_OUT:
-                break
-        raise_for(status, closed=ConnectionClosedError, lost=ConnectionClosedError)
-
     @property
     def unacked(self) -> int:
         """Samples sent and not yet acknowledged."""
         return 0 if self._closed else _native.lib.chorus_client_unacked(self._handle)
-
-    def close(self) -> None:
-        """Closes the connection. Idempotent. Unacknowledged samples may be lost: ``wait()`` first."""
-        if not self._closed:
-            self._closed = True
-            _native.lib.chorus_client_close(self._handle)
-
-    def __enter__(self) -> TcpClient:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
-
-    def __del__(self):
-        handle = getattr(self, "_handle", None)
-        if handle:
-            _native.lib.chorus_client_free(handle)

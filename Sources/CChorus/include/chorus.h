@@ -61,11 +61,15 @@ typedef enum chorus_protocol {
     CHORUS_PROTOCOL_ECHO = 1,
     /* Chorus wire v2: schema check, optional shared secret, resume after reconnect. */
     CHORUS_PROTOCOL_CHORUS = 2,
+    /* Same-host producers through shared memory (chorus_listener only): the v2 handshake on a
+     * Unix socket, then they write straight into the ring (chorus_shm_client). */
+    CHORUS_PROTOCOL_SHARED_MEMORY = 3,
 } chorus_protocol;
 
 typedef struct chorus_schema chorus_schema;
 typedef struct chorus_server chorus_server;
 typedef struct chorus_client chorus_client;
+typedef struct chorus_shm_client chorus_shm_client;
 typedef struct chorus_server_metrics chorus_server_metrics; /* defined with chorus_server_metrics_get */
 
 /* The library's ABI version (CHORUS_ABI_VERSION it was built with) and release, e.g. "0.14.0". */
@@ -111,7 +115,8 @@ void chorus_server_free(chorus_server *server);
 
 /* A listener to start with chorus_server_listen. host: an IPv4 or IPv6 address or a name
  * ("127.0.0.1" accepts only this machine, "0.0.0.0" every interface); port 0 picks a free one.
- * secret (CHORUS_PROTOCOL_CHORUS only) may be NULL. */
+ * For CHORUS_PROTOCOL_SHARED_MEMORY, host is the Unix socket's path (created with mode 0600)
+ * and the port is ignored (its bound port is reported as 0). secret (not for echo) may be NULL. */
 typedef struct chorus_listener {
     chorus_protocol protocol;
     const char *host;
@@ -197,6 +202,22 @@ chorus_status chorus_client_wait(chorus_client *client, int64_t timeout_ns);
 size_t chorus_client_unacked(chorus_client *client);
 /* Closes the connection; later sends return CHORUS_CLOSED. Unacked samples may be lost. */
 void chorus_client_close(chorus_client *client);
+
+/* ---- A same-host producer's client (shared memory) ------------------------------------------ */
+
+/* Connects to a learner's shared-memory listener at `path` (the v2 handshake: the schema is
+ * checked, secret may be NULL) and maps its ring. connect_timeout_ns < 0: the default. */
+chorus_status chorus_shm_client_connect(const char *path, const chorus_schema *schema, const uint8_t *secret,
+                                        size_t secret_length, int64_t connect_timeout_ns, chorus_shm_client **out);
+/* Closes (if not already) and frees the client. */
+void chorus_shm_client_free(chorus_shm_client *client);
+/* Writes `count` samples, from one leaf-major buffer per leaf, straight into the learner's ring
+ * (one copy of each leaf), waiting for room while the ring is full. */
+chorus_status chorus_shm_client_send(chorus_shm_client *client, const void *const *leaves, size_t count);
+/* Waits until the server has taken every sample sent so far into the ring. */
+chorus_status chorus_shm_client_wait(chorus_shm_client *client, int64_t timeout_ns);
+/* Leaves; slots the server granted and this client did not fill are delivered marked invalid. */
+void chorus_shm_client_close(chorus_shm_client *client);
 
 /* ---- Replay tables (Reverb's model; see the README's "Replay tables") -------------------------- */
 
