@@ -15,17 +15,18 @@ import pytest
 from conftest import ROOT
 
 # Bottom to top. A module may depend on (and import) only modules listed before it.
-LAYERS = ["CLibURing", "CChorus", "ChorusCore", "ChorusClient", "Chorus", "ChorusES", "ChorusEvochi", "ChorusHTTP", "ChorusC", "ChorusCLI"]
+LAYERS = ["CLibURing", "CChorus", "CSharedMemory", "ChorusCore", "ChorusClient", "Chorus", "ChorusES", "ChorusEvochi", "ChorusHTTP", "ChorusC", "ChorusCLI"]
 # The project modules each layer may reach, beyond the rule above.
 ALLOWED = {
     "ChorusCore": set(),
-    "ChorusClient": {"ChorusCore"},
-    "Chorus": {"ChorusCore", "ChorusClient", "CLibURing"},
+    "ChorusClient": {"ChorusCore", "CSharedMemory"},
+    "Chorus": {"ChorusCore", "ChorusClient", "CLibURing", "CSharedMemory"},
     "ChorusES": {"ChorusCore"},
     "ChorusEvochi": {"ChorusCore", "ChorusES"},
-    "ChorusHTTP": {"ChorusCore", "ChorusClient", "Chorus", "CLibURing"},
-    "ChorusC": {"ChorusCore", "ChorusClient", "Chorus", "CLibURing", "CChorus"},
-    "ChorusCLI": {"ChorusCore", "ChorusClient", "Chorus", "CLibURing", "ChorusES", "ChorusEvochi", "ChorusHTTP"},
+    "ChorusHTTP": {"ChorusCore", "ChorusClient", "Chorus", "CLibURing", "CSharedMemory"},
+    "ChorusC": {"ChorusCore", "ChorusClient", "Chorus", "CLibURing", "CChorus", "CSharedMemory"},
+    "ChorusCLI": {"ChorusCore", "ChorusClient", "Chorus", "CLibURing", "CSharedMemory", "ChorusES", "ChorusEvochi",
+                  "ChorusHTTP"},
 }
 # Only these layers may reach gRPC, NIO or Hummingbird (which is built on NIO).
 NETWORK_FRAMEWORKS = re.compile(r"^(GRPC|NIO|SwiftProtobuf|Hummingbird)")
