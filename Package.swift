@@ -47,7 +47,7 @@ let package = Package(
         ),
         // memfd, futexes and SCM_RIGHTS for the shared-memory transport (C macros and variadic
         // system calls that Swift cannot reach).
-        .systemLibrary(name: "CSharedMemory"),
+        .target(name: "CSharedMemory"),
         // liburing through pkg-config; `make deps` installs Debian's liburing-dev.
         .systemLibrary(
             name: "CLibURing",

@@ -1,42 +1,31 @@
-#ifndef CHORUS_CSHAREDMEMORY_SHIM_H
-#define CHORUS_CSHAREDMEMORY_SHIM_H
-
 // The Linux calls the shared-memory transport needs that Swift cannot make directly: the
 // `syscall` wrappers are variadic and the CMSG_* macros are macros. Each function is a thin,
-// checked pass-through; callers read `errno` on failure.
-#include <features.h>
+// checked pass-through; callers read `errno` on failure. The system headers stay in this file,
+// so Swift sees only the plain prototypes of include/chorus_shared_memory.h.
+#include "chorus_shared_memory.h"
+
 #include <errno.h>
-#include <stdint.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/futex.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 
-/// An anonymous memory file (closed on exec) that other processes can map once given its fd.
-static inline int chorus_memfd_create(const char *name) {
+int chorus_memfd_create(const char *name) {
     return (int)syscall(SYS_memfd_create, name, 1u /* MFD_CLOEXEC */);
 }
 
-/// Sleeps while `*word == expected`, at most `timeout_ns` nanoseconds (negative: no limit).
-/// A shared (not process-private) futex: the word may live in memory mapped by other
-/// processes. Returns 0 when woken, -1 with errno EAGAIN (the word differed), ETIMEDOUT or EINTR.
-static inline int chorus_futex_wait(uint32_t *word, uint32_t expected, int64_t timeout_ns) {
+int chorus_futex_wait(uint32_t *word, uint32_t expected, int64_t timeout_ns) {
     struct timespec timeout = { .tv_sec = timeout_ns / 1000000000, .tv_nsec = timeout_ns % 1000000000 };
     return (int)syscall(SYS_futex, word, FUTEX_WAIT, expected, timeout_ns < 0 ? NULL : &timeout, NULL, 0);
 }
 
-/// Wakes up to `count` sleepers on `word`; returns how many woke, or -1.
-static inline int chorus_futex_wake(uint32_t *word, int count) {
+int chorus_futex_wake(uint32_t *word, int count) {
     return (int)syscall(SYS_futex, word, FUTEX_WAKE, count, NULL, NULL, 0);
 }
 
-/// Sends `count` bytes and, with them, `fd_count` (at most 4) file descriptors (SCM_RIGHTS).
-static inline ssize_t chorus_send_with_fds(int socket, const void *bytes, size_t count,
-                                           const int *fds, int fd_count) {
+long chorus_send_with_fds(int socket, const void *bytes, size_t count, const int *fds, int fd_count) {
     if (fd_count < 0 || fd_count > 4) { errno = EINVAL; return -1; }
     char control[CMSG_SPACE(4 * sizeof(int))];
     memset(control, 0, sizeof control);
@@ -54,10 +43,7 @@ static inline ssize_t chorus_send_with_fds(int socket, const void *bytes, size_t
     return sendmsg(socket, &message, MSG_NOSIGNAL);
 }
 
-/// Receives up to `count` bytes and up to 4 file descriptors sent with them (closed on exec);
-/// `*fd_count` says how many arrived. Descriptors beyond 4 are closed by the kernel
-/// (MSG_CTRUNC), which the caller sees as fewer than it expected.
-static inline ssize_t chorus_receive_with_fds(int socket, void *bytes, size_t count, int *fds, int *fd_count) {
+long chorus_receive_with_fds(int socket, void *bytes, size_t count, int *fds, int *fd_count) {
     char control[CMSG_SPACE(4 * sizeof(int))];
     struct iovec vector = { .iov_base = bytes, .iov_len = count };
     struct msghdr message = { .msg_iov = &vector, .msg_iovlen = 1, .msg_control = control,
@@ -77,13 +63,12 @@ static inline ssize_t chorus_receive_with_fds(int socket, void *bytes, size_t co
     return received;
 }
 
-/// The process id of a Unix-socket peer (SO_PEERCRED), or -1. (`struct ucred` is a GNU name;
-/// this is its layout.)
+// `struct ucred` is a GNU name; this is its layout.
 struct chorus_peer_credentials { int32_t pid; uint32_t uid; uint32_t gid; };
-static inline int chorus_peer_pid(int socket) {
+
+int chorus_peer_pid(int socket) {
     struct chorus_peer_credentials credentials;
     socklen_t length = sizeof credentials;
     return getsockopt(socket, SOL_SOCKET, SO_PEERCRED, &credentials, &length) == 0 ? credentials.pid : -1;
 }
 
-#endif
