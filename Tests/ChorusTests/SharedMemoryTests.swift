@@ -80,6 +80,8 @@ import Testing
             #expect(transport.bytesReceived == UInt64(producers * perProducer * Self.schema.sampleSize))
             #expect(transport.connectionsAccepted == UInt64(producers))
             #expect(transport.listeners.first?.samplesReceived == UInt64(producers * perProducer))
+            // A ring of 192 slots for three producers: they waited for grants, and were woken.
+            #expect(transport.sharedMemoryPumpWakeups > 0 && transport.sharedMemoryProducerWakeups > 0)
         }
     }
 

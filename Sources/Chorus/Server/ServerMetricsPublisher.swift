@@ -31,6 +31,8 @@ final class ServerMetricsPublisher: Sendable {
             "chorus_receive_stalls_total": transport.stalls,
             "chorus_sessions_resumed_total": transport.sessionsResumed,
             "chorus_internal_errors_total": transport.internalErrors,
+            "chorus_shm_pump_wakeups_total": transport.sharedMemoryPumpWakeups,
+            "chorus_shm_producer_wakeups_total": transport.sharedMemoryProducerWakeups,
         ]
         for (label, value) in counters { mirror.count(label, value) }
         mirror.level("chorus_ring_fill_samples", Double(ring.fill))
@@ -40,7 +42,9 @@ final class ServerMetricsPublisher: Sendable {
             mirror.count("chorus_refusals_total", transport.refusals[reason] ?? 0, ["reason", reason.rawValue])
         }
         for listener in transport.listeners {
-            let dimensions = ["listener", "\(listener.listener.port)", "wire", "\(listener.listener.wireProtocol)"]
+            let bound = listener.listener
+            // A shared-memory listener is named by its socket path, with wire "shm".
+            let dimensions = ["listener", bound.path ?? "\(bound.port)", "wire", bound.path == nil ? "\(bound.wireProtocol)" : "shm"]
             mirror.count("chorus_listener_connections_accepted_total", listener.connectionsAccepted, dimensions)
             mirror.count("chorus_listener_samples_total", listener.samplesReceived, dimensions)
             mirror.count("chorus_listener_bytes_total", listener.bytesReceived, dimensions)

@@ -23,13 +23,14 @@ final class SharedMemoryProducer: @unchecked Sendable {
     private(set) var committed: UInt64 = 0
     private(set) var granted: UInt64 = 0
     private var grantsPublished: UInt64 = 0
-    /// Futex wake-ups sent to this producer.
-    private(set) var wakeups: UInt64 = 0
+    /// Where futex wake-ups sent to the producer are counted.
+    private let counters: TransportCounters
 
-    init(socket: Int32, pid: Int32, lane: ProducerLane) {
+    init(socket: Int32, pid: Int32, lane: ProducerLane, counters: TransportCounters) {
         self.socket = socket
         self.pid = pid
         self.lane = lane
+        self.counters = counters
     }
 
     deinit {
@@ -131,6 +132,6 @@ final class SharedMemoryProducer: @unchecked Sendable {
         guard lane[flag: .producerSleeping].load(ordering: .sequentiallyConsistent) != 0 else { return }
         lane[flag: .signal].add(1, ordering: .sequentiallyConsistent)
         lane.wakeProducer()
-        wakeups += 1
+        counters.producerWakeups.add(1, ordering: .relaxed)
     }
 }

@@ -175,7 +175,7 @@ final class SharedMemoryTransport: Sendable {
         guard sent == SharedMemoryOffer.encodedSize else { return nil }
         let pid = chorus_peer_pid(fd)
         logger.debug("same-host producer connected", metadata: ["listener": "\(listener)", "pid": "\(pid)"])
-        return SharedMemoryProducer(socket: fd, pid: pid, lane: ProducerLane(mapping: laneMemory))
+        return SharedMemoryProducer(socket: fd, pid: pid, lane: ProducerLane(mapping: laneMemory), counters: counters)
     }
 
     private func receiveHello(on fd: Int32) -> ChorusWire.ClientHello? {
@@ -325,7 +325,6 @@ final class SharedMemoryTransport: Sendable {
         if let committed = try? producer.absorbCommits(into: ring), committed > 0 { count(committed) }
         let voided = producer.voidOpenGrants(in: ring)
         counters.samplesVoided.add(UInt64(voided), ordering: .relaxed)
-        counters.producerWakeups.add(producer.wakeups, ordering: .relaxed)
         counters.active.subtract(1, ordering: .relaxed)
         logger.debug("same-host producer left", metadata: [
             "listener": "\(listener)", "pid": "\(producer.pid)", "reason": "\(reason)", "voided": "\(voided)",
