@@ -72,13 +72,27 @@ public func chorus_server_next(_ server: OpaquePointer?, _ timeoutNanoseconds: I
         guard let sequence else { throw ABIError(CHORUS_INVALID_ARGUMENT, "a null output pointer") }
         let taken = try handle.next(timeout: timeout(nanoseconds: timeoutNanoseconds))
         sequence.pointee = taken.sequence
-        if let metrics { try write(taken.metrics, to: metrics) }
+        if let metrics {
+            var snapshot = chorus_server_metrics(taken.metrics)
+            snapshot.batch_invalid = UInt64(taken.invalid)
+            try writeVersioned(&snapshot, to: metrics)
+        }
     }
 }
 
 @_cdecl("chorus_server_release")
 public func chorus_server_release(_ server: OpaquePointer?) {
     (try? Handles.borrow(server, as: ServerHandle.self))?.release()
+}
+
+@_cdecl("chorus_server_batch_validity")
+public func chorus_server_batch_validity(_ server: OpaquePointer?, _ sequence: UInt64,
+                                         _ valid: UnsafeMutablePointer<UInt8>?) -> chorus_status {
+    reportingErrors { () throws(ABIError) in
+        let handle = try Handles.borrow(server, as: ServerHandle.self)
+        guard let valid else { throw ABIError(CHORUS_INVALID_ARGUMENT, "a null output pointer") }
+        try handle.validity(sequence: sequence, into: UnsafeMutableBufferPointer(start: valid, count: handle.server.batchSize))
+    }
 }
 
 @_cdecl("chorus_server_leaf_data")
@@ -149,6 +163,8 @@ extension chorus_server_metrics {
             stalls: transport.stalls,
             sessions_resumed: transport.sessionsResumed,
             internal_errors: transport.internalErrors,
-            samples_read_directly: transport.samplesReadDirectly)
+            samples_read_directly: transport.samplesReadDirectly,
+            samples_voided: transport.samplesVoided,
+            batch_invalid: 0)
     }
 }

@@ -63,14 +63,16 @@ final class ServerHandle {
     }
 
     /// Takes the next batch; returns its sequence number and the counters as it was taken.
-    func next(timeout: Duration?) throws(ABIError) -> (sequence: UInt64, metrics: ServerMetrics) {
-        try held.withLock { (held) throws(ABIError) -> (sequence: UInt64, metrics: ServerMetrics) in
+    /// Takes the next batch: its sequence number, the counters as it was taken, and how many of
+    /// its samples hold nothing.
+    func next(timeout: Duration?) throws(ABIError) -> (sequence: UInt64, metrics: ServerMetrics, invalid: Int) {
+        try held.withLock { (held) throws(ABIError) -> (sequence: UInt64, metrics: ServerMetrics, invalid: Int) in
             held = nil
             let (found, metrics) = server.nextWithMetrics(timeout: timeout)
             switch found {
             case .batch(let batch):
                 held = batch
-                return (batch.sequenceNumber, metrics)
+                return (batch.sequenceNumber, metrics, (try? batch.invalidCount) ?? 0)
             case .timedOut: throw ABIError(CHORUS_TIMED_OUT, "no batch completed within the timeout")
             case .finished: throw ABIError(CHORUS_FINISHED, "the server shut down and every batch was delivered")
             }
@@ -81,6 +83,16 @@ final class ServerHandle {
         held.withLock { held in
             held = nil
             server.releaseBatch()
+        }
+    }
+
+    /// Writes 1 for each sample of held batch `sequence` that holds data, 0 for each that does not.
+    func validity(sequence: UInt64, into valid: UnsafeMutableBufferPointer<UInt8>) throws(ABIError) {
+        try held.withLock { (held) throws(ABIError) in
+            guard let batch = held, batch.sequenceNumber == sequence else {
+                throw ABIError(CHORUS_INVALID_ARGUMENT, "batch \(sequence) is not the one held")
+            }
+            for index in valid.indices { valid[index] = (try? batch.isValid(index)) == true ? 1 : 0 }
         }
     }
 

@@ -48,3 +48,55 @@ def test_a_wrong_schema_or_secret_is_refused(tmp_path):
             client.send_many(steps(0, 10))
             client.wait(timeout=10)
         assert server.sample(timeout=10) is not None
+
+
+PRODUCER = """
+import sys
+import numpy as np
+import chorus
+example = {"x": np.zeros((1 << 20,), np.uint8)}
+client = chorus.ShmClient(sys.argv[1], example)
+block = {"x": np.full((8, 1 << 20), 7, np.uint8)}
+print("connected", flush=True)
+while True:
+    client.send_many(block)
+"""
+
+
+def test_a_producer_killed_while_writing_leaves_marked_zeroed_samples(tmp_path):
+    """A producer process SIGKILLed in the middle of writing: the learner goes on, and the
+    samples it had been granted and not committed arrive zero-filled and marked invalid."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    path = tmp_path / "learner.sock"
+    environment = dict(os.environ, PYTHONPATH=str(Path(chorus.__file__).resolve().parents[1]))
+    example = {"x": np.zeros((1 << 20,), np.uint8)}
+    with chorus.Server(example, batch_size=4, transport=chorus.ShmTransport(path)) as server:
+        server.start()
+        seen_invalid = 0
+        for _ in range(20):  # a kill lands mid-write most of the time; stop at the first that did
+            producer = subprocess.Popen([sys.executable, "-c", PRODUCER, str(path)], env=environment,
+                                        stdout=subprocess.PIPE, text=True)
+            assert producer.stdout.readline().strip() == "connected"
+            taken = 0
+            while taken < 3:
+                sample = server.sample(timeout=10)
+                assert sample is not None
+                taken += 1
+            producer.send_signal(signal.SIGKILL)
+            producer.wait(timeout=10)
+            while (sample := server.sample(timeout=1)) is not None:
+                valid = server.valid_mask()
+                data = sample.batch["x"]
+                assert np.all(data[valid] == 7) and np.all(data[~valid] == 0)
+                assert sample.info.batch_invalid == int((~valid).sum())
+                seen_invalid += sample.info.batch_invalid
+            if seen_invalid:
+                break
+        assert seen_invalid > 0, "no kill landed while the producer held granted slots"
+        assert server.info().samples_voided >= seen_invalid

@@ -87,6 +87,8 @@ class ServerMetrics(Structure):
             "sessions_resumed",
             "internal_errors",
             "samples_read_directly",
+            "samples_voided",
+            "batch_invalid",
         )
     ]
 
@@ -166,6 +168,7 @@ def _load() -> ctypes.CDLL:
         "chorus_shm_client_send": (c_int32, [c_void_p, POINTER(c_void_p), c_size_t]),
         "chorus_shm_client_wait": (c_int32, [c_void_p, c_int64]),
         "chorus_shm_client_close": (None, [c_void_p]),
+        "chorus_server_batch_validity": (c_int32, [c_void_p, c_uint64, c_void_p]),
         "chorus_table_create": (c_int32, [c_void_p, POINTER(TableConfig), POINTER(c_void_p)]),
         "chorus_table_restore": (c_int32, [c_char_p, POINTER(c_void_p)]),
         "chorus_table_checkpoint": (c_int32, [c_void_p, c_char_p, POINTER(c_uint64)]),

@@ -266,6 +266,14 @@ class Server:
                 self.release()
             yield sample
 
+    def valid_mask(self) -> np.ndarray:
+        """Which samples of the batch the last ``sample()`` returned hold data: a bool array of
+        shape (batch_size,). All True unless ``info.batch_invalid`` > 0: a ``ShmClient`` process
+        died holding slots of that batch, which arrive zero-filled and marked False here."""
+        valid = np.empty(self._batch_size, dtype=np.uint8)
+        raise_for(_native.lib.chorus_server_batch_validity(self._handle, self._sequence.value, valid.ctypes.data))
+        return valid.astype(bool)
+
     def release(self) -> None:
         """Hands the held batch back to the producers before the next ``sample()``; its views
         become read-only."""

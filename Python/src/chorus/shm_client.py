@@ -25,8 +25,8 @@ class ShmClient(NativeClient):
         connect_timeout: seconds for connecting and the handshake.
 
     If this process dies, the server completes the slots it had granted and not received as
-    zero-filled samples marked invalid (Swift learners see the mark; this package's learner does
-    not show it yet), and goes on. Use one client from one thread at a time (calls are serialised).
+    zero-filled samples marked invalid (``Sample.info.batch_invalid``, ``Server.valid_mask()``),
+    and goes on. Use one client from one thread at a time (calls are serialised).
     """
 
     _c_wait, _c_close, _c_free = "chorus_shm_client_wait", "chorus_shm_client_close", "chorus_shm_client_free"

@@ -153,6 +153,10 @@ void chorus_server_release(chorus_server *server);
 chorus_status chorus_server_leaf_data(const chorus_server *server, uint64_t sequence, size_t leaf,
                                       void **data, size_t *length);
 
+/* Which samples of the held batch `sequence` hold data: batch_size bytes into `valid`, 1 for a
+ * sample, 0 for a slot completed without one (zero-filled; counted in batch_invalid). */
+chorus_status chorus_server_batch_validity(const chorus_server *server, uint64_t sequence, uint8_t *valid);
+
 /* Stops accepting samples and wakes every waiter; complete batches are still delivered. */
 void chorus_server_shutdown(chorus_server *server);
 
@@ -178,6 +182,10 @@ struct chorus_server_metrics {
     uint64_t sessions_resumed;
     uint64_t internal_errors;
     uint64_t samples_read_directly; /* of samples_received: read from the socket straight into the ring */
+    uint64_t samples_voided;      /* slots completed without a sample: a same-host producer left holding
+                                   * them, or a socket read never finished */
+    uint64_t batch_invalid;       /* chorus_server_next only: of the batch it took, the samples that hold
+                                   * nothing (see chorus_server_batch_validity); 0 otherwise */
 };
 
 chorus_status chorus_server_metrics_get(const chorus_server *server, chorus_server_metrics *out);

@@ -78,13 +78,13 @@ final class SharedMemoryTransport: Sendable {
         // Only a stale socket is replaced, never another kind of file.
         var status = stat()
         if lstat(path, &status) == 0, status.st_mode & S_IFMT == S_IFSOCK { unlink(path) }
-        // Created 0600 from the start: the umask applies to bind's file.
-        let previous = umask(0o177)
-        let bound = address.withSockaddr { bind(fd, $0, $1) }
-        umask(previous)
-        guard bound == 0, Glibc.listen(fd, 128) == 0 else {
+        // Made 0600 before it listens: nobody else can connect in between (and the process-wide
+        // umask, which other threads may rely on, stays as it is).
+        let bound = address.withSockaddr { bind(fd, $0, $1) } == 0
+        guard bound, chmod(path, 0o600) == 0, Glibc.listen(fd, 128) == 0 else {
             let code = errno
             close(fd)
+            if bound { unlink(path) }
             throw .system("bind/listen on \(path)", errno: code)
         }
         return fd
