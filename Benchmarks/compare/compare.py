@@ -115,10 +115,10 @@ def loopback_limit(seconds=2.0) -> float:
 
 def memcpy_bandwidth(size: int, batch: int, seconds=1.0) -> float:
     """Bytes per second one thread copies the bytes a shared-memory producer writes, with a plain
-    memcpy: blocks as `chorus load --shm` sends them (up to 4,096 samples, at most 4 MiB) into a
+    memcpy: blocks as `chorus load --shm` sends them (up to 4,096 samples, at most 16 MiB) into a
     buffer the size of the learner's ring (3 batches), one after the other, round and round."""
     import numpy as np
-    block = max(1, min(4096, (4 << 20) // size)) * size
+    block = max(1, min(4096, (16 << 20) // size)) * size
     source = np.ones(block, dtype=np.uint8)
     target = np.ones(max(3 * batch * size, block), dtype=np.uint8)  # every page touched before timing
     offset, copied, start = 0, 0, time.perf_counter()
