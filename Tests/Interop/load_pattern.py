@@ -41,3 +41,15 @@ def check_rows(rows: np.ndarray, example) -> tuple[list[int], list[str]]:
     expected = expected_row(example)[8:]
     bad = np.nonzero(np.any(rows[:, 8:] != expected, axis=1))[0]
     return ids, [f"sample {ids[i]} has wrong bytes" for i in bad]
+
+
+def sequences_by_connection(rows: np.ndarray, example) -> dict[int, list[int]]:
+    """Each connection's sequence numbers, in arrival order, from packed sample rows, after
+    asserting that every row's other bytes are right and that no id arrives twice."""
+    ids, problems = check_rows(rows, example)
+    assert problems == [], problems[:5]
+    assert len(ids) == len(set(ids)), "no sample arrives twice"
+    connections: dict[int, list[int]] = {}
+    for sample_id in ids:
+        connections.setdefault(sample_id >> 40, []).append(sample_id & (1 << 40) - 1)
+    return connections

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from conftest import run
-from load_pattern import check_rows, example_from_schema
+from load_pattern import example_from_schema, sequences_by_connection
 
 SCHEMA = {"id": "uint64[]", "obs": "float32[2]"}   # bytes 0-7 of a packed sample are its id
 ROUNDS = int(os.environ.get("SHM_KILL_ROUNDS", 1000))
@@ -34,13 +34,7 @@ def by_connection(record: Path, batch_size: int) -> dict[int, list[int]]:
     """Each connection's sequence numbers, in arrival order, from a recording whose batches are
     written leaf by leaf (ids, then obs: 8 bytes each per sample)."""
     rows = np.fromfile(record, dtype=np.uint8).reshape(-1, 2, batch_size, 8).transpose(0, 2, 1, 3).reshape(-1, 16)
-    ids, problems = check_rows(rows, example_from_schema(SCHEMA))
-    assert problems == [], problems[:5]
-    assert len(ids) == len(set(ids)), "no sample arrives twice"
-    connections: dict[int, list[int]] = {}
-    for sample_id in ids:
-        connections.setdefault(sample_id >> 40, []).append(sample_id & (1 << 40) - 1)
-    return connections
+    return sequences_by_connection(rows, example_from_schema(SCHEMA))
 
 
 def test_many_producer_processes_deliver_every_sample_once(chorus, processes, tmp_path):
