@@ -62,7 +62,6 @@ final class ServerHandle {
         }
     }
 
-    /// Takes the next batch; returns its sequence number and the counters as it was taken.
     /// Takes the next batch: its sequence number, the counters as it was taken, and how many of
     /// its samples hold nothing.
     func next(timeout: Duration?) throws(ABIError) -> (sequence: UInt64, metrics: ServerMetrics, invalid: Int) {
@@ -92,7 +91,11 @@ final class ServerHandle {
             guard let batch = held, batch.sequenceNumber == sequence else {
                 throw ABIError(CHORUS_INVALID_ARGUMENT, "batch \(sequence) is not the one held")
             }
-            for index in valid.indices { valid[index] = (try? batch.isValid(index)) == true ? 1 : 0 }
+            do throws(BatchError) {
+                try batch.writeValidity(into: valid)
+            } catch {
+                throw ABIError(CHORUS_INVALID_ARGUMENT, "\(error)")
+            }
         }
     }
 

@@ -36,6 +36,14 @@ public struct Batch: Sendable {
         return ring.validity.isValid(slot: firstSlot + index)
     }
 
+    /// Writes 1 for each sample that holds data and 0 for each that does not into `valid`
+    /// (`batchSize` bytes), checking once that the batch is held: for the C ABI's mask.
+    package func writeValidity(into valid: UnsafeMutableBufferPointer<UInt8>) throws(BatchError) {
+        precondition(valid.count == batchSize, "a validity mask of \(valid.count) bytes for a batch of \(batchSize)")
+        try checkHeld()
+        for index in valid.indices { valid[index] = ring.validity.isValid(slot: firstSlot + index) ? 1 : 0 }
+    }
+
     /// The leaf at `path` as elements of type `T`.
     public subscript<T: LeafElement>(path: String, as type: T.Type) -> LeafBatch<T> {
         get throws(BatchError) {
