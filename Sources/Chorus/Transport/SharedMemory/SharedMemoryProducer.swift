@@ -42,9 +42,10 @@ final class SharedMemoryProducer: @unchecked Sendable {
         let description: String
     }
 
-    /// Commits to the ring what the producer committed since the last call and acknowledges
-    /// it; returns how many samples that was.
-    func absorbCommits(into ring: Ring) throws(Violation) -> Int {
+    /// Commits to the ring what the producer committed since the last call, lets `counted`
+    /// count it, then acknowledges it (so a producer that saw its ack finds it counted); returns
+    /// how many samples that was.
+    func absorbCommits(into ring: Ring, counted: (Int) -> Void) throws(Violation) -> Int {
         let seen = lane[word: .committed].load(ordering: .sequentiallyConsistent)
         guard seen >= committed, seen <= granted else {
             throw Violation(description: "its committed count went from \(committed) to \(seen) with \(granted) slots granted")
@@ -68,6 +69,7 @@ final class SharedMemoryProducer: @unchecked Sendable {
         }
         committed = seen
         if count > 0 {
+            counted(count)
             lane[word: .acknowledged].store(seen, ordering: .sequentiallyConsistent)
             wakeIfSleeping()
         }

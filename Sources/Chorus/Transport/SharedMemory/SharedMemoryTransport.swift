@@ -269,11 +269,7 @@ final class SharedMemoryTransport: Sendable {
         var needsSpace = false
         producers.removeAll { producer in
             do throws(SharedMemoryProducer.Violation) {
-                let committed = try producer.absorbCommits(into: ring)
-                if committed > 0 {
-                    count(committed)
-                    progressed = true
-                }
+                if try producer.absorbCommits(into: ring, counted: count) > 0 { progressed = true }
                 let granted = producer.granted
                 if !(try producer.grantRequests(from: ring)) { needsSpace = true }
                 if producer.granted != granted { progressed = true }
@@ -322,7 +318,7 @@ final class SharedMemoryTransport: Sendable {
     /// Takes what the producer committed, completes the rest of its grants as invalid, and
     /// forgets it.
     private func retire(_ producer: SharedMemoryProducer, because reason: String) {
-        if let committed = try? producer.absorbCommits(into: ring), committed > 0 { count(committed) }
+        _ = try? producer.absorbCommits(into: ring, counted: count)
         let voided = producer.voidOpenGrants(in: ring)
         counters.samplesVoided.add(UInt64(voided), ordering: .relaxed)
         counters.active.subtract(1, ordering: .relaxed)
