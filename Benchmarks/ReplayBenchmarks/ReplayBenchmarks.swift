@@ -11,10 +11,15 @@ import Foundation
 final class Fixtures: @unchecked Sendable {
     static let shared = Fixtures()
     private let lock = NSLock()
-    private var tables: [String: ReplayTable] = [:]
+    private var tables: [String: AnyObject] = [:]
 
     subscript(name: String) -> ReplayTable {
-        get { lock.withLock { tables[name]! } }
+        get { self[name, as: ReplayTable.self] }
+        set { lock.withLock { tables[name] = newValue } }
+    }
+
+    subscript<Fixture: AnyObject>(name: String, as _: Fixture.Type) -> Fixture {
+        get { lock.withLock { tables[name] as! Fixture } }
         set { lock.withLock { tables[name] = newValue } }
     }
 
@@ -93,6 +98,23 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // The floor under the 28 KB samples: the same bytes copied by plain memcpy (256 random rows
+    // of 10⁵ × 28 KB into one batch buffer), with no table around them.
+    Benchmark("memcpy 256 random rows of 28 KB (the floor)") { benchmark in
+        let rows = Fixtures.shared["floor", as: RandomRows.self]
+        var random = SystemRandomNumberGenerator()
+        for _ in benchmark.scaledIterations {
+            let picks = (0..<256).map { _ in Int.random(in: 0..<rows.count, using: &random) }
+            benchmark.startMeasurement()
+            rows.gather(picks)
+            benchmark.stopMeasurement()
+        }
+    } setup: {
+        Fixtures.shared["floor", as: RandomRows.self] = RandomRows(count: 100_000, bytes: large.sampleSize)
+    } teardown: {
+        Fixtures.shared.drop("floor")
+    }
+
     // Updating the priorities of a sampled batch (256 keys): per batch of updates.
     Benchmark("update 256 priorities, prioritized, 10⁶ × 20 B") { benchmark in
         let table = Fixtures.shared["update"]
@@ -109,5 +131,37 @@ let benchmarks: @Sendable () -> Void = {
         Fixtures.shared["update"] = try filled(small, 1_000_000, sampler: .prioritized(priorityExponent: 0.6))
     } teardown: {
         Fixtures.shared.drop("update")
+    }
+}
+
+/// Rows of bytes in memory advised like a table's storage, and a batch buffer to gather them
+/// into: the plain-memcpy floor under a sample.
+final class RandomRows: @unchecked Sendable {
+    let count: Int
+    let bytes: Int
+    private let region: UnsafeMutableRawPointer
+    private let batch: UnsafeMutableRawPointer
+
+    init(count: Int, bytes: Int) {
+        self.count = count
+        self.bytes = bytes
+        region = UnsafeMutableRawPointer.allocate(byteCount: count * bytes, alignment: 4096)
+        batch = UnsafeMutableRawPointer.allocate(byteCount: 256 * bytes, alignment: 64)
+        _ = madvise(region, count * bytes, MADV_HUGEPAGE)
+        region.initializeMemory(as: UInt8.self, repeating: 7, count: count * bytes)
+        batch.initializeMemory(as: UInt8.self, repeating: 0, count: 256 * bytes)
+    }
+
+    deinit {
+        region.deallocate()
+        batch.deallocate()
+    }
+
+    /// Copies rows `picks` (at most 256) to the batch buffer, in order.
+    func gather(_ picks: [Int]) {
+        for (row, pick) in picks.enumerated() {
+            (batch + row * bytes).copyMemory(from: region + pick * bytes, byteCount: bytes)
+        }
+        blackHole(batch)
     }
 }

@@ -6,7 +6,8 @@ import Glibc
 /// blocks of 16, and a binary tree of block sums above them. A pick descends the tree
 /// (O(log n)) and scans one block; an update rewrites one block's sum and its ancestors.
 ///
-/// Memory: 4 bytes per slot for the weight plus the tree's 16 bytes per block (1 per slot).
+/// Memory: 4 bytes per slot for the weight plus the tree's 16 bytes per block (1 per slot). A
+/// block of weights is one 64-byte cache line, so a pick's scan costs one miss at most.
 /// Each sum is recomputed from its children rather than adjusted by a difference, so the tree is
 /// a function of the weights alone: a table rebuilt from a checkpoint picks the same slots for
 /// the same random numbers.
@@ -14,22 +15,37 @@ final class PrioritySumTree: ItemSelection {
     private let exponent: Double
     private static let blockSize = 16
     private static let absent: Float = -1
-    /// Each slot's weight, or `absent`.
-    private var weights: [Float]
+    private let capacity: Int
+    // Invariant: `weights` is allocated here, 64-byte aligned, for `capacity` rounded up to whole
+    // blocks, every element initialized (`absent` where no item is); freed in `deinit`. Only
+    // this object reads or writes it, under its table's lock.
+    /// Each slot's weight, or `absent` (also the padding after `capacity`).
+    private let weights: UnsafeMutableBufferPointer<Float>
     /// `sums[1]` is the total; node `n` has children `2n` and `2n + 1`; the leaves, from
     /// `firstLeaf`, are the blocks' sums.
     private var sums: [Double]
     private let firstLeaf: Int
     private var count = 0
+    /// What `choose` read ahead, kept so that the reads are not optimized away.
+    private var readAhead: Float = 0
 
     init(capacity: Int, exponent: Double) {
         self.exponent = exponent
-        weights = Array(repeating: Self.absent, count: capacity)
+        self.capacity = capacity
         let blocks = max(1, (capacity + Self.blockSize - 1) / Self.blockSize)
+        let padded = blocks * Self.blockSize
+        weights = UnsafeMutableBufferPointer(
+            start: UnsafeMutableRawPointer.allocate(byteCount: padded * MemoryLayout<Float>.stride, alignment: 64)
+                .initializeMemory(as: Float.self, repeating: Self.absent, count: padded),
+            count: padded)
         var leaves = 1
         while leaves < blocks { leaves *= 2 }
         firstLeaf = leaves
         sums = Array(repeating: 0, count: 2 * leaves)
+    }
+
+    deinit {
+        weights.deallocate()
     }
 
     func weight(of priority: Double) -> Float {
@@ -54,11 +70,9 @@ final class PrioritySumTree: ItemSelection {
     /// each: a checked array write per tree level would cost more than the arithmetic).
     private func set(_ slot: Int32, _ weight: Float) {
         let block = Int(slot) / Self.blockSize
-        let sum = weights.withUnsafeMutableBufferPointer { weights in
-            weights[Int(slot)] = weight
-            let start = block * Self.blockSize
-            return weights[start..<min(start + Self.blockSize, weights.count)].reduce(0) { $0 + Double(max($1, 0)) }
-        }
+        weights[Int(slot)] = weight
+        let start = block * Self.blockSize
+        let sum = weights[start..<start + Self.blockSize].reduce(0) { $0 + Double(max($1, 0)) }
         sums.withUnsafeMutableBufferPointer { sums in
             var node = firstLeaf + block
             sums[node] = sum
@@ -128,30 +142,34 @@ final class PrioritySumTree: ItemSelection {
     private func choose(_ targets: UnsafeMutableBufferPointer<Double>, _ nodes: UnsafeMutableBufferPointer<Int>,
                         into slots: UnsafeMutableBufferPointer<Int32>, probabilities: UnsafeMutableBufferPointer<Double>,
                         total: Double) {
-        weights.withUnsafeBufferPointer { weights in
-            for index in nodes.indices {
-                let start = (nodes[index] - firstLeaf) * Self.blockSize
-                let end = min(start + Self.blockSize, weights.count)
-                var running = 0.0
-                var below = 0
-                var lastPositive = start
-                for slot in start..<end {
-                    let weight = Double(max(weights[slot], 0))
-                    running += weight
-                    below += running <= targets[index] ? 1 : 0
-                    lastPositive = weight > 0 ? slot : lastPositive
-                }
-                let chosen = start + below < end ? start + below : lastPositive
-                slots[index] = Int32(chosen)
-                probabilities[index] = Double(weights[chosen]) / total
+        // Each pick's block is likely a cache miss. Read one weight of every block first, in a
+        // loop whose reads do not depend on each other, so the misses overlap; the scans below
+        // (a chain of dependent additions each) would otherwise take them one at a time.
+        var ahead: Float = 0
+        for node in nodes { ahead += weights[(node - firstLeaf) * Self.blockSize] }
+        readAhead = ahead
+        for index in nodes.indices {
+            let start = (nodes[index] - firstLeaf) * Self.blockSize
+            let end = start + Self.blockSize  // padding weighs 0: never below a target's end
+            var running = 0.0
+            var below = 0
+            var lastPositive = start
+            for slot in start..<end {
+                let weight = Double(max(weights[slot], 0))
+                running += weight
+                below += running <= targets[index] ? 1 : 0
+                lastPositive = weight > 0 ? slot : lastPositive
             }
+            let chosen = start + below < end ? start + below : lastPositive
+            slots[index] = Int32(chosen)
+            probabilities[index] = Double(weights[chosen]) / total
         }
     }
 
     /// Every priority is 0: Reverb's rule is a uniform pick. O(capacity), for this rare case only.
     private func pickUniformly(_ random: inout ReplayRandom) -> (slot: Int32, probability: Double) {
         var remaining = Int(random.next(upperBound: UInt64(count)))
-        for index in weights.indices where weights[index] != Self.absent {
+        for index in 0..<capacity where weights[index] != Self.absent {
             if remaining == 0 { return (Int32(index), 1 / Double(count)) }
             remaining -= 1
         }
@@ -159,8 +177,8 @@ final class PrioritySumTree: ItemSelection {
     }
 
     var rebuildOrder: [Int32] {
-        weights.indices.filter { weights[$0] != Self.absent }.map { Int32($0) }
+        (0..<capacity).filter { weights[$0] != Self.absent }.map { Int32($0) }
     }
 
-    var allocatedBytes: Int { weights.allocatedBytes + sums.allocatedBytes }
+    var allocatedBytes: Int { weights.count * MemoryLayout<Float>.stride + sums.allocatedBytes }
 }

@@ -16,6 +16,8 @@ final class ReplayStorage: @unchecked Sendable {
     // slots only under its lock, so writers and readers of a slot never overlap.
     private let bases: [UnsafeMutableRawPointer]
     private let lengths: [Int]
+    /// What `gather` read ahead, kept so that the reads are not optimized away.
+    private var readAhead: UInt8 = 0
 
     /// Maps the memory; nil if the kernel refuses (the caller reports the size).
     init?(schema: Schema, capacity: Int) {
@@ -30,6 +32,9 @@ final class ReplayStorage: @unchecked Sendable {
                 zip(bases, lengths).forEach { _ = munmap($0, $1) }
                 return nil
             }
+            // Huge pages where the kernel offers them: a 512th of the page faults while a table
+            // fills, and fewer TLB misses when samples read rows at random. Advice only.
+            _ = madvise(base, length, MADV_HUGEPAGE)
             bases.append(base)
             lengths.append(length)
         }
@@ -59,6 +64,16 @@ final class ReplayStorage: @unchecked Sendable {
     ///   occupied.
     func gather(_ slots: UnsafeBufferPointer<Int32>, into batch: [UnsafeMutableRawPointer]) {
         precondition(batch.count == bases.count, "one batch buffer per leaf")
+        // Small rows: read one byte of each first, in a loop whose reads do not depend on each
+        // other, so their cache misses overlap; the copies below then mostly hit the cache.
+        // (Large rows are many lines each, which the copy itself streams.)
+        var ahead: UInt8 = 0
+        for (index, leaf) in schema.leaves.enumerated() where leaf.byteCount <= 64 {
+            for slot in slots where slot >= 0 && Int(slot) < capacity {
+                ahead |= bases[index].load(fromByteOffset: Int(slot) * leaf.byteCount, as: UInt8.self)
+            }
+        }
+        readAhead = ahead
         for (index, leaf) in schema.leaves.enumerated() {
             let bytes = leaf.byteCount
             let base = bases[index]

@@ -74,9 +74,10 @@ extension ReplayTable {
             try file.write(UInt64(order.count))
             try file.write(order)
         }
-        try file.write(Array(generations[..<freshSlots]))
-        try file.write(Array(priorities[..<freshSlots]))
-        try file.write(Array(timesSampled[..<freshSlots]))
+        let written = records[..<freshSlots]
+        try file.write(written.map(\.generation))
+        try file.write(written.map(\.priority))
+        try file.write(written.map(\.timesSampled))
         var itemBytes = 0
         for leaf in schema.leaves {
             let region = storage.region(leaf: leaf.index, slots: freshSlots)
@@ -102,15 +103,19 @@ extension ReplayTable {
               freeSlots.allSatisfy(slots.contains), freeSlots.count + limiter.size == freshSlots else {
             throw .checkpoint("\(file.path) is inconsistent: its item counts disagree")
         }
-        generations.replaceSubrange(0..<freshSlots, with: try file.read(freshSlots, of: UInt32.self))
-        priorities.replaceSubrange(0..<freshSlots, with: try file.read(freshSlots, of: Double.self))
-        timesSampled.replaceSubrange(0..<freshSlots, with: try file.read(freshSlots, of: UInt32.self))
+        let generations = try file.read(freshSlots, of: UInt32.self)
+        let priorities = try file.read(freshSlots, of: Double.self)
+        let timesSampled = try file.read(freshSlots, of: UInt32.self)
+        for slot in 0..<freshSlots {
+            records[slot] = ItemRecord(generation: generations[slot], timesSampled: timesSampled[slot],
+                                       priority: priorities[slot])
+        }
         for leaf in schema.leaves {
             try file.read(into: storage.region(leaf: leaf.index, slots: freshSlots))
         }
         guard file.isAtEnd() else { throw .checkpoint("\(file.path) has bytes after the table") }
-        for slot in samplerOrder { samplerSelection.insert(slot, priority: priorities[Int(slot)]) }
-        for slot in removerOrder { removerSelection.insert(slot, priority: priorities[Int(slot)]) }
+        for slot in samplerOrder { samplerSelection.insert(slot, priority: records[Int(slot)].priority) }
+        for slot in removerOrder { removerSelection.insert(slot, priority: records[Int(slot)].priority) }
     }
 
     private static func write(_ selector: Selector, to file: borrowing CheckpointFile) throws(ReplayError) {
