@@ -38,6 +38,10 @@ ROOT = HERE.parents[2]
 TABLE = "t"
 # The suffix of a chorus measure whose call dm-reverb lacks, compared with its dict form.
 ARRAYS = ", keys and priorities as arrays"
+# Chorus writers gather per-item sends into this many bytes per system call (`send_buffer`), as
+# Reverb's trajectory writer streams its items; the suffix of the measure without it.
+SEND_BUFFER = 65_536
+UNBUFFERED = ", no send buffer"
 SIZES = {"20 B": 20, "28 KB": 28_224}
 WORKLOADS = ["insert", "sample", "update", "ratio", "memory"]
 
@@ -174,8 +178,9 @@ class ChorusEngine:
         self.server.close()
 
     @staticmethod
-    def write(address, size, seconds, count=None, batch=1):
-        """Per-item `send`s, or with `batch` > 1 `send_many`s of that many items."""
+    def write(address, size, seconds, count=None, batch=1, send_buffer=0):
+        """Per-item `send`s (gathered into `send_buffer` bytes per system call, as Reverb's
+        writer streams its items), or with `batch` > 1 `send_many`s of that many items."""
         import chorus
         import numpy as np
 
@@ -184,7 +189,8 @@ class ChorusEngine:
         items = {k: np.stack([v] * batch) for k, v in item.items()}
         written = 0
         start = time.perf_counter()
-        with chorus.TcpClient(host, int(port), item, 256, protocol="chorus", table=TABLE) as client:
+        with chorus.TcpClient(host, int(port), item, 256, protocol="chorus", table=TABLE,
+                              send_buffer=send_buffer) as client:
             while (count is None and time.perf_counter() - start < seconds) or (count is not None and written < count):
                 if batch == 1:
                     client.send(item, priority=1.0)
@@ -201,9 +207,9 @@ ENGINES = {"reverb": ReverbEngine, "chorus": ChorusEngine}
 # ---- workloads (run inside the engine's interpreter) ---------------------------------------------
 
 
-def spawn_writers(engine_key, address, size, seconds, writers, count=None, batch=1):
+def spawn_writers(engine_key, address, size, seconds, writers, count=None, batch=1, send_buffer=0):
     command = [sys.executable, str(HERE), "write", engine_key, address, str(size), str(seconds), str(count or 0),
-               str(batch)]
+               str(batch), str(send_buffer)]
     children = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(writers)]
     results = []
     for child in children:
@@ -246,10 +252,18 @@ def run_engine(engine_key, only, quick):
         if "insert" in only:
             for writers in (1, 2):
                 engine = Engine(size, 200_000 if size == 20 else 20_000, "uniform")
-                done = spawn_writers(engine_key, engine.address, size, seconds, writers)
+                measure = f"insert items/s, {label}, {writers} writer{'s' if writers > 1 else ''}"
+                done = spawn_writers(engine_key, engine.address, size, seconds, writers,
+                                     send_buffer=SEND_BUFFER if engine_key == "chorus" else 0)
                 rate = sum(count for count, _ in done) / max(elapsed for _, elapsed in done)
-                results[f"insert items/s, {label}, {writers} writer{'s' if writers > 1 else ''}"] = rate
+                results[measure] = rate
                 log(f"insert {label} x{writers}: {rate:,.0f} items/s")
+                if engine_key == "chorus":
+                    # Each send written at once: one system call per item.
+                    done = spawn_writers(engine_key, engine.address, size, seconds, writers)
+                    rate = sum(count for count, _ in done) / max(elapsed for _, elapsed in done)
+                    results[measure + UNBUFFERED] = rate
+                    log(f"insert {label} x{writers}, no send buffer: {rate:,.0f} items/s")
                 if engine_key == "chorus" and writers == 1:
                     # The same over send_many (64 items a call): what the data plane takes when a
                     # worker hands over a rollout at once (dm-reverb has no such call).
@@ -342,7 +356,7 @@ def main():
     print("| measure | dm-reverb 0.14.0 | dm-reverb, tf.data | chorus | chorus vs the faster reverb |")
     print("|---|---:|---:|---:|---:|")
     for measure, ours in columns["chorus"].items():
-        reverb = columns["reverb"].get(measure.replace(", send_many of 64", "").replace(ARRAYS, ""))
+        reverb = columns["reverb"].get(measure.replace(", send_many of 64", "").replace(ARRAYS, "").replace(UNBUFFERED, ""))
         dataset = columns["reverb"].get(measure + " [tf.data]")
         lower_is_better = "µs" in measure or "memory" in measure
         best = [v for v in (reverb, dataset) if v is not None]
@@ -354,8 +368,10 @@ def main():
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "write":
-        engine_key, address, size, seconds, count, batch = sys.argv[2:8]
+        engine_key, address, size, seconds, count, batch, send_buffer = sys.argv[2:9]
         options = {"batch": int(batch)} if int(batch) > 1 else {}
+        if int(send_buffer):
+            options["send_buffer"] = int(send_buffer)
         print(json.dumps(ENGINES[engine_key].write(address, int(size), float(seconds), int(count) or None, **options)))
     elif len(sys.argv) > 1 and sys.argv[1] == "engine":
         print(json.dumps(run_engine(sys.argv[2], sys.argv[3].split(","), "--quick" in sys.argv)), flush=True)

@@ -48,6 +48,18 @@ final class ClientHandle {
         }
     }
 
+    func flush() throws(ABIError) {
+        try client.withLock { (client) throws(ABIError) in
+            do throws(ClientError) { try client.flush() } catch { throw ABIError(error) }
+        }
+    }
+
+    func setSendBuffer(_ bytes: Int) throws(ABIError) {
+        try client.withLock { (client) throws(ABIError) in
+            do throws(ClientError) { try client.setSendBuffer(bytes) } catch { throw ABIError(error) }
+        }
+    }
+
     var unacked: Int { client.withLock { $0.unacked } }
 
     func close() {

@@ -45,6 +45,16 @@ public func chorus_client_wait(_ client: OpaquePointer?, _ timeoutNanoseconds: I
     }
 }
 
+@_cdecl("chorus_client_flush")
+public func chorus_client_flush(_ client: OpaquePointer?) -> chorus_status {
+    reportingErrors { () throws(ABIError) in try Handles.borrow(client, as: ClientHandle.self).flush() }
+}
+
+@_cdecl("chorus_client_set_send_buffer")
+public func chorus_client_set_send_buffer(_ client: OpaquePointer?, _ bytes: Int) -> chorus_status {
+    reportingErrors { () throws(ABIError) in try Handles.borrow(client, as: ClientHandle.self).setSendBuffer(bytes) }
+}
+
 @_cdecl("chorus_client_unacked")
 public func chorus_client_unacked(_ client: OpaquePointer?) -> Int {
     (try? Handles.borrow(client, as: ClientHandle.self))?.unacked ?? 0

@@ -10,6 +10,11 @@ public struct ClientOptions: Hashable, Sendable {
     public var reconnectAttempts = 10
     /// v2: the pause before the first reconnect; it doubles up to one second.
     public var reconnectDelay: Duration = .milliseconds(10)
+    /// Bytes of samples a client may gather before it writes them: 0 writes every `send` at once;
+    /// more trades a little latency for far fewer system calls when samples are small. Gathered
+    /// samples go out once this many bytes wait, and on `flush()`, `wait()`, a full window and
+    /// `close()`: a producer that pauses should `flush()`.
+    public var sendBuffer = 0
 
     public init() {}
 }

@@ -14,6 +14,9 @@ import ChorusCore
 /// learns from the server where the session stands and sends the rest again: while the server
 /// process lives, every sample lands in its ring exactly once. Use one client from one thread.
 ///
+/// With ``ClientOptions/sendBuffer`` set, small samples are gathered (in those copies, which
+/// v1 then keeps too) and written together: one system call for many `send`s.
+///
 /// A v2 client may name one of the server's replay tables: its samples go there, each with a
 /// priority (``send(_:priority:)``).
 public final class TcpClient {
@@ -28,7 +31,7 @@ public final class TcpClient {
     private let host: String
     private let port: Int
     private let secret: [UInt8]?
-    private let options: ClientOptions
+    private var options: ClientOptions
     private var socket: BlockingSocket?
     private var ackBytes = [UInt8](repeating: 0, count: 4096)
     /// Bytes of a v2 ack received so far (acks may arrive split).
@@ -40,6 +43,9 @@ public final class TcpClient {
     private var ackedBelow: UInt64 = 0
     private let sessionID = SessionID.random()
     private var retained: RetainedSamples?
+    /// Every sample below this has been written to the socket; the rest, up to `nextSequence`,
+    /// wait in `retained` for a flush.
+    private var writtenBelow: UInt64 = 0
 
     /// Samples sent and not yet acked.
     public var unacked: Int { Int(nextSequence - ackedBelow) }
@@ -66,12 +72,14 @@ public final class TcpClient {
         self.window = max(1, window ?? min(1024, max(1, 16 * 1024 * 1024 / recordSize)))
         self.secret = secret
         self.options = options
-        if wireProtocol == .chorus { retained = RetainedSamples(capacity: self.window, sampleSize: recordSize) }
+        if wireProtocol == .chorus || options.sendBuffer > 0 {
+            retained = RetainedSamples(capacity: self.window, sampleSize: recordSize)
+        }
         try connect()
     }
 
     deinit {
-        socket?.close()
+        close()
     }
 
     // MARK: Sending
@@ -147,6 +155,7 @@ public final class TcpClient {
     /// Blocks until every sample sent so far is acked (for v2 and Chorus servers: committed to
     /// the ring).
     public func wait() throws(ClientError) {
+        try flush()
         while unacked > 0 { try readAcks(blocking: true) }
     }
 
@@ -154,13 +163,42 @@ public final class TcpClient {
     /// samples stay in flight and a later `wait` goes on waiting for them.
     public func wait(timeout: Duration) throws(ClientError) {
         let deadline = ContinuousClock.now + timeout
+        try flush()
         while unacked > 0 {
             try readAcks(blocking: true, timeout: min(options.ackTimeout ?? timeout, max(deadline - .now, .zero)))
         }
     }
 
-    /// Closes the connection. Samples not yet acked may be lost; call `wait()` first to be sure.
+    /// Changes ``ClientOptions/sendBuffer``, after writing what is gathered.
+    public func setSendBuffer(_ bytes: Int) throws(ClientError) {
+        guard bytes >= 0 else { throw .invalidArgument("a send buffer cannot be \(bytes) bytes") }
+        try flush()
+        options.sendBuffer = bytes
+        if retained == nil && bytes > 0 { retained = RetainedSamples(capacity: window, sampleSize: recordSize) }
+    }
+
+    /// Writes the samples gathered under ``ClientOptions/sendBuffer`` (nothing without one).
+    public func flush() throws(ClientError) {
+        guard let retained, writtenBelow < nextSequence else { return }
+        do {
+            try retained.withSamples(first: writtenBelow, count: Int(nextSequence - writtenBelow)) {
+                (copies) throws(BlockingSocket.Failure) in try liveSocket().send(copies)
+            }
+            writtenBelow = nextSequence
+        } catch {
+            try recover(from: error)
+        }
+    }
+
+    /// Closes the connection, after writing what is gathered (without waiting for it or retrying).
+    /// Samples not yet acked may be lost; call `wait()` first to be sure.
     public func close() {
+        if let retained, let socket, writtenBelow < nextSequence {
+            try? retained.withSamples(first: writtenBelow, count: Int(nextSequence - writtenBelow)) {
+                (copies) throws(BlockingSocket.Failure) in try socket.send(copies)
+            }
+            writtenBelow = nextSequence
+        }
         socket?.close()
         socket = nil
     }
@@ -181,36 +219,37 @@ public final class TcpClient {
         }
     }
 
-    /// Sends samples that fit in the window; v2 retains them first, then sends the copies.
+    /// Sends samples that fit in the window. With copies (v2, or a send buffer) it stores them
+    /// and writes what waits once the buffer is full; otherwise it writes the caller's bytes.
     private func transmitPieces(_ pieces: [UnsafeRawBufferPointer]) throws(ClientError) {
         let count = pieces.reduce(0) { $0 + $1.count } / recordSize
-        let first = nextSequence
         if retained != nil {
-            var offset = first
+            var offset = nextSequence
             for piece in pieces {
                 retained!.store(piece, first: offset)
                 offset += UInt64(piece.count / recordSize)
             }
-        }
-        nextSequence += UInt64(count)
-        do {
-            if let retained {
-                try retained.withSamples(first: first, count: count) { (copies) throws(BlockingSocket.Failure) in
-                    try liveSocket().send(copies)
-                }
-            } else {
+            nextSequence += UInt64(count)
+            if Int(nextSequence - writtenBelow) * recordSize >= options.sendBuffer { try flush() }
+        } else {
+            nextSequence += UInt64(count)
+            do {
                 try liveSocket().send(pieces)
+            } catch {
+                try recover(from: error)
             }
-        } catch {
-            try recover(from: error)
+            writtenBelow = nextSequence
         }
-        if unacked > window / 2 { try readAcks(blocking: false) }
+        // Drain acks as they come (only written samples can be acked: no system call for gathered ones).
+        if Int(writtenBelow - ackedBelow) > window / 2 { try readAcks(blocking: false) }
     }
 
     // MARK: Acks
 
-    /// Reads acks until at least one more sample fits in the window.
+    /// Reads acks until at least one more sample fits in the window (writing what is gathered
+    /// first: the server cannot ack what it has not received).
     private func waitForWindowSpace() throws(ClientError) {
+        if unacked >= window { try flush() }
         while unacked >= window { try readAcks(blocking: true) }
     }
 
@@ -295,6 +334,7 @@ public final class TcpClient {
             try retained.withSamples(first: ackedBelow, count: unacked) { (copies) throws(BlockingSocket.Failure) in
                 try liveSocket().send(copies)
             }
+            writtenBelow = nextSequence
         } catch {
             throw .connectionLost("\(error) while resending", unacked: unacked)
         }

@@ -50,6 +50,43 @@ def test_send_many_sends_stacked_samples(server):
     assert rewards(server, 2) == list(range(20))
 
 
+@pytest.mark.parametrize("protocol", ["echo", "chorus"])
+def test_a_send_buffer_gathers_samples_until_flushed(server, protocol):
+    port = server.ports[0 if protocol == "echo" else 1]
+    secret = b"k" if protocol == "chorus" else None
+    with chorus.TcpClient("127.0.0.1", port, EXAMPLE, protocol=protocol, secret=secret, send_buffer=1 << 20) as client:
+        for i in range(5):
+            client.send(step(i))
+        assert server.sample(timeout=0.2) is None and server.info().samples_received == 0
+        client.flush()
+        for i in range(5, 30):
+            client.send(step(i))
+        client.wait()
+    assert rewards(server, 3) == list(range(30))
+    with pytest.raises(ValueError, match="send_buffer"):
+        chorus.TcpClient("127.0.0.1", port, EXAMPLE, protocol=protocol, secret=secret, send_buffer=-1)
+
+
+def test_samples_that_are_not_one_plain_dict_take_the_general_path(server):
+    """A one-dict schema flattens plain dicts by key; anything else goes through optree, with
+    the same checks and messages."""
+    from collections import OrderedDict
+
+    with chorus.TcpClient("127.0.0.1", server.ports[0], EXAMPLE) as client:
+        client.send(step(0))
+        with pytest.raises(ValueError):
+            client.send(OrderedDict(obs=np.zeros(4, np.float32), reward=np.zeros(1, np.float32)))
+        with pytest.raises(ValueError, match="reward"):
+            client.send({"obs": np.zeros(4, np.float32), "rewards": np.zeros(1, np.float32)})
+        with pytest.raises(ValueError, match="reward"):
+            client.send({"obs": np.zeros(4, np.float32), "reward": {"nested": np.zeros(1, np.float32)}})
+        with pytest.raises(ValueError, match="reward"):
+            client.send({"obs": np.zeros(4, np.float32)})
+        client.send({"reward": np.array([1], np.float32), "obs": np.ones(4, np.float32)})
+        client.wait()
+    assert server.info().samples_received == 2
+
+
 def test_host_names_and_ipv6_connect():
     with chorus.Server(EXAMPLE, batch_size=2, transport=chorus.ChorusTransport(port=0, host="::1")) as server:
         server.start()

@@ -160,6 +160,8 @@ def _load() -> ctypes.CDLL:
         "chorus_client_free": (None, [c_void_p]),
         "chorus_client_send": (c_int32, [c_void_p, POINTER(c_void_p), c_size_t]),
         "chorus_client_wait": (c_int32, [c_void_p, c_int64]),
+        "chorus_client_set_send_buffer": (c_int32, [c_void_p, c_size_t]),
+        "chorus_client_flush": (c_int32, [c_void_p]),
         "chorus_client_unacked": (c_size_t, [c_void_p]),
         "chorus_client_close": (None, [c_void_p]),
         "chorus_shm_client_connect": (

@@ -31,6 +31,10 @@ class TcpClient(NativeClient):
         connect_timeout: seconds for connecting and the handshake.
         table: the server's replay table to write (protocol "chorus" only); ``send`` then takes a
             ``priority``.
+        send_buffer: bytes of samples to gather before writing them (0: each ``send`` is written
+            at once). Small samples then cost one system call per buffer, not one each; they go
+            out when the buffer fills and on ``flush()``, ``wait()``, a full window and
+            ``close()``, so a producer that pauses should ``flush()``.
 
     ``send`` blocks only while ``max_inflight_msgs`` samples are unacknowledged. Use one client
     from one thread at a time (calls are serialised).
@@ -49,11 +53,14 @@ class TcpClient(NativeClient):
         secret: bytes | str | None = None,
         connect_timeout: float = 10.0,
         table: str | None = None,
+        send_buffer: int = 0,
     ):
         if protocol not in _PROTOCOLS:
             raise ValueError(f"protocol must be 'echo' or 'chorus', not {protocol!r}")
         if max_inflight_msgs < 1:
             raise ValueError(f"max_inflight_msgs must be at least 1, not {max_inflight_msgs}")
+        if send_buffer < 0:
+            raise ValueError(f"send_buffer must be at least 0 bytes, not {send_buffer}")
         self.schema = Schema.of(data_sample)
         self._peer = f"{host}:{port}"
         key, length = _native.secret_bytes(secret)
@@ -74,6 +81,8 @@ class TcpClient(NativeClient):
         raise_for(status)
         self._handle = handle
         self._closed = False
+        if send_buffer:
+            raise_for(_native.lib.chorus_client_set_send_buffer(handle, send_buffer))
 
     def send(self, data: Any, priority: float | None = None) -> None:
         """Sends one sample (with ``priority``, to a client's table: 1.0 when None).
@@ -103,7 +112,7 @@ class TcpClient(NativeClient):
             return
         if self.table is None:
             status = _native.lib.chorus_client_send(self._handle, pointers, count)
-        elif priorities is None or np.ndim(priorities) == 0:
+        elif priorities is None or isinstance(priorities, float) or np.ndim(priorities) == 0:
             priority = ctypes.c_double(1.0 if priorities is None else priorities)
             status = _native.lib.chorus_client_send_prioritized(self._handle, pointers, count, ctypes.byref(priority), 1)
         else:
@@ -111,6 +120,13 @@ class TcpClient(NativeClient):
             status = _native.lib.chorus_client_send_prioritized(self._handle, pointers, count, given.ctypes.data,
                                                                 len(given))
         raise_for(status, closed=ConnectionClosedError, lost=ConnectionClosedError)
+
+    def flush(self) -> None:
+        """Writes the samples the send buffer gathered (nothing without one)."""
+        if self._closed:
+            raise ConnectionClosedError(f"TcpClient for {self._peer} is closed")
+        raise_for(_native.lib.chorus_client_flush(self._handle), closed=ConnectionClosedError,
+                  lost=ConnectionClosedError)
 
     @property
     def unacked(self) -> int:

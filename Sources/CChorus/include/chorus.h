@@ -202,13 +202,19 @@ void chorus_client_free(chorus_client *client);
 
 /* Sends `count` samples from one leaf-major buffer per leaf (as chorus_server_submit), blocking
  * while the window is full. Returns once the bytes are handed to the kernel (v2: and kept until
- * acked, to resend after a reconnect). */
+ * acked, to resend after a reconnect), or, with a send buffer, kept to be written with others. */
 chorus_status chorus_client_send(chorus_client *client, const void *const *leaves, size_t count);
+/* Gathers up to `bytes` of samples before writing them (0, the default: write each send at once);
+ * gathered samples go out when that many wait, and on flush, wait, a full window and close. */
+chorus_status chorus_client_set_send_buffer(chorus_client *client, size_t bytes);
+/* Writes the samples a send buffer gathered. */
+chorus_status chorus_client_flush(chorus_client *client);
 /* Waits until every sample sent so far is acked (committed to a Chorus server's ring). */
 chorus_status chorus_client_wait(chorus_client *client, int64_t timeout_ns);
 /* Samples sent and not yet acked. */
 size_t chorus_client_unacked(chorus_client *client);
-/* Closes the connection; later sends return CHORUS_CLOSED. Unacked samples may be lost. */
+/* Closes the connection (writing what a send buffer gathered first); later sends return
+ * CHORUS_CLOSED. Unacked samples may be lost. */
 void chorus_client_close(chorus_client *client);
 
 /* ---- A same-host producer's client (shared memory) ------------------------------------------ */
