@@ -25,6 +25,25 @@ struct RetainedSamples {
         }
     }
 
+    /// Stores the packed samples in `samples` as records of a table client (each after its
+    /// priority, a little-endian `Float64`: v2's layout), as sequence numbers `first`, `first + 1`,
+    /// …, writing each record in place.
+    ///
+    /// - Precondition: `sampleSize` (the record size here) is 8 bytes more than each sample.
+    mutating func store(samples: UnsafeRawBufferPointer, priority: (Int) -> Double, first: UInt64) {
+        let bytes = sampleSize - 8
+        let count = samples.count / bytes
+        precondition(count <= capacity && count * bytes == samples.count, "records must fit the window")
+        storage.withUnsafeMutableBytes { storage in
+            for index in 0..<count {
+                let record = Int((first + UInt64(index)) % UInt64(capacity)) * sampleSize
+                storage.storeBytes(of: priority(index).bitPattern.littleEndian, toByteOffset: record, as: UInt64.self)
+                UnsafeMutableRawBufferPointer(rebasing: storage[record + 8..<record + sampleSize])
+                    .copyMemory(from: UnsafeRawBufferPointer(rebasing: samples[index * bytes..<(index + 1) * bytes]))
+            }
+        }
+    }
+
     /// Lends the samples `first..<first + count` as one or two contiguous pieces.
     func withSamples<R, E>(first: UInt64, count: Int, _ body: ([UnsafeRawBufferPointer]) throws(E) -> R) throws(E) -> R {
         try storage.withBytes { (storage) throws(E) -> R in

@@ -141,13 +141,11 @@ public final class TcpClient {
         while sent < total {
             try waitForWindowSpace()
             let count = min(total - sent, window - unacked)
-            var records = [UInt8]()
-            records.reserveCapacity(count * recordSize)
-            for index in sent..<sent + count {
-                records.appendLittleEndian((priorities.count == 1 ? priorities[0] : priorities[index]).bitPattern)
-                records += UnsafeRawBufferPointer(rebasing: bytes[index * sampleSize..<(index + 1) * sampleSize])
-            }
-            try records.withBytes { (piece) throws(ClientError) in try transmitPieces([piece]) }
+            // A table client speaks v2, so it keeps copies: the records are built right there.
+            retained!.store(samples: UnsafeRawBufferPointer(rebasing: bytes[sent * sampleSize..<(sent + count) * sampleSize]),
+                            priority: { [sent] in priorities.count == 1 ? priorities[0] : priorities[sent + $0] },
+                            first: nextSequence)
+            try sendStored(count)
             sent += count
         }
     }
@@ -223,24 +221,35 @@ public final class TcpClient {
     /// and writes what waits once the buffer is full; otherwise it writes the caller's bytes.
     private func transmitPieces(_ pieces: [UnsafeRawBufferPointer]) throws(ClientError) {
         let count = pieces.reduce(0) { $0 + $1.count } / recordSize
-        if retained != nil {
+        guard retained == nil else {
             var offset = nextSequence
             for piece in pieces {
                 retained!.store(piece, first: offset)
                 offset += UInt64(piece.count / recordSize)
             }
-            nextSequence += UInt64(count)
-            if Int(nextSequence - writtenBelow) * recordSize >= options.sendBuffer { try flush() }
-        } else {
-            nextSequence += UInt64(count)
-            do {
-                try liveSocket().send(pieces)
-            } catch {
-                try recover(from: error)
-            }
-            writtenBelow = nextSequence
+            return try sendStored(count)
         }
-        // Drain acks as they come (only written samples can be acked: no system call for gathered ones).
+        nextSequence += UInt64(count)
+        do {
+            try liveSocket().send(pieces)
+        } catch {
+            try recover(from: error)
+        }
+        writtenBelow = nextSequence
+        try drainAcks()
+    }
+
+    /// Counts the `count` samples just stored in `retained` as sent, and writes what is gathered
+    /// once it fills the send buffer.
+    private func sendStored(_ count: Int) throws(ClientError) {
+        nextSequence += UInt64(count)
+        if Int(nextSequence - writtenBelow) * recordSize >= options.sendBuffer { try flush() }
+        try drainAcks()
+    }
+
+    /// Reads the acks that came, once many written samples are unacked (only written samples
+    /// can be acked: gathered ones cost no system call here).
+    private func drainAcks() throws(ClientError) {
         if Int(writtenBelow - ackedBelow) > window / 2 { try readAcks(blocking: false) }
     }
 
