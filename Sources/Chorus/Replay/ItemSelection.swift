@@ -5,6 +5,9 @@
 protocol ItemSelection: AnyObject {
     func insert(_ slot: Int32, priority: Double)
     func update(_ slot: Int32, priority: Double)
+    /// `update` for each pair (a slot given twice takes its last priority), at once: a selection
+    /// whose updates share work does it once.
+    func update(_ slots: [Int32], priorities: [Double])
     func remove(_ slot: Int32)
     /// A slot, and the probability it was picked with.
     func pick(_ random: inout ReplayRandom) -> (slot: Int32, probability: Double)
@@ -20,6 +23,10 @@ protocol ItemSelection: AnyObject {
 }
 
 extension ItemSelection {
+    func update(_ slots: [Int32], priorities: [Double]) {
+        for (slot, priority) in zip(slots, priorities) { update(slot, priority: priority) }
+    }
+
     func pick(into slots: UnsafeMutableBufferPointer<Int32>, probabilities: UnsafeMutableBufferPointer<Double>,
               _ random: inout ReplayRandom) {
         for index in slots.indices {

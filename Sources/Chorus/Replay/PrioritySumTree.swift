@@ -61,24 +61,43 @@ final class PrioritySumTree: ItemSelection {
         set(slot, weight(of: priority))
     }
 
+    /// All the weights first, then the sums above them (see `refreshSums`).
+    func update(_ slots: [Int32], priorities: [Double]) {
+        for (slot, priority) in zip(slots, priorities) { weights[Int(slot)] = weight(of: priority) }
+        refreshSums(aboveBlocks: slots.lazy.map { Int($0) / Self.blockSize })
+    }
+
     func remove(_ slot: Int32) {
         count -= 1
         set(slot, Self.absent)
     }
 
-    /// Rewrites one weight, its block's sum and the sums above it (through one buffer access
-    /// each: a checked array write per tree level would cost more than the arithmetic).
     private func set(_ slot: Int32, _ weight: Float) {
-        let block = Int(slot) / Self.blockSize
         weights[Int(slot)] = weight
-        let start = block * Self.blockSize
-        let sum = weights[start..<start + Self.blockSize].reduce(0) { $0 + Double(max($1, 0)) }
-        sums.withUnsafeMutableBufferPointer { sums in
-            var node = firstLeaf + block
-            sums[node] = sum
-            while node > 1 {
-                node /= 2
-                sums[node] = sums[2 * node] + sums[2 * node + 1]
+        refreshSums(aboveBlocks: CollectionOfOne(Int(slot) / Self.blockSize))
+    }
+
+    /// Recomputes the sums of `blocks` (their weights already written) and of every node above
+    /// them, a tree level at a time: the paths' reads at one level do not wait on each other,
+    /// where one path up the tree is a chain. A node on several paths is recomputed once per
+    /// path from the same final children, so the tree is what one update at a time would make.
+    private func refreshSums(aboveBlocks blocks: some Collection<Int>) {
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: blocks.count) { nodes in
+            sums.withUnsafeMutableBufferPointer { sums in
+                for (index, block) in blocks.enumerated() {
+                    let start = block * Self.blockSize
+                    sums[firstLeaf + block] = weights[start..<start + Self.blockSize].reduce(0) { $0 + Double(max($1, 0)) }
+                    nodes.initializeElement(at: index, to: firstLeaf + block)
+                }
+                var level = firstLeaf
+                while level > 1 {
+                    for index in nodes.indices {
+                        let parent = nodes[index] / 2
+                        sums[parent] = sums[2 * parent] + sums[2 * parent + 1]
+                        nodes[index] = parent
+                    }
+                    level /= 2
+                }
             }
         }
     }

@@ -353,10 +353,8 @@ public final class ReplayTable: @unchecked Sendable {
             records.withUnsafeMutableBufferPointer { records in
                 for (slot, priority) in zip(slots, updates) { records[Int(slot)].priority = priority }
             }
-            for (slot, priority) in zip(slots, updates) {
-                samplerSelection.update(slot, priority: priority)
-                removerSelection.update(slot, priority: priority)
-            }
+            samplerSelection.update(slots, priorities: updates)
+            removerSelection.update(slots, priorities: updates)
         }
     }
 

@@ -102,6 +102,22 @@ enum Replay {
         #expect(sample.priorities[0] == 1)
     }
 
+    /// A batch of updates (shared tree paths, a block updated twice, a key given twice) leaves
+    /// the table drawing exactly what the same updates one at a time leave.
+    @Test func batchedPriorityUpdatesEqualUpdatesOneAtATime() throws {
+        let (batched, single) = (try Replay.table(5_000, sampler: .prioritized(priorityExponent: 0.6)),
+                                 try Replay.table(5_000, sampler: .prioritized(priorityExponent: 0.6)))
+        let keys = try Replay.fill(batched, 0..<5_000)
+        try Replay.fill(single, 0..<5_000)
+        let ids: [UInt64] = [3, 4, 19, 4_000, 4_001, 2_500, 3, 77, 4_999]
+        let priorities = ids.indices.map { Double($0 * 7 % 5) + 0.25 }
+        try batched.updatePriorities(keys: ids.map { keys[$0]! }, priorities: priorities)
+        for (id, priority) in zip(ids, priorities) { try single.updatePriorities(keys: [keys[id]!], priorities: [priority]) }
+        let (fromBatched, fromSingle) = (try Replay.draw(batched, 10_000), try Replay.draw(single, 10_000))
+        #expect(fromBatched.map(\.id) == fromSingle.map(\.id))
+        #expect(fromBatched.map(\.probability) == fromSingle.map(\.probability))
+    }
+
     @Test func deterministicSamplersPickInTheirOrder() throws {
         let priority = { (id: UInt64) in Double([3, 1, 4, 1, 5][Int(id)]) }
         for (sampler, expected) in [(Selector.fifo, [0, 1, 2, 3, 4]), (.lifo, [4, 3, 2, 1, 0]),
