@@ -134,7 +134,7 @@ demo: system-deps
 ## TSan); the fault tests. Own build folder, so the normal build stays.
 TSAN_TEST := $(SWIFT) test --scratch-path .build-tsan --sanitize=thread
 tsan: system-deps
-	$(TSAN_TEST) --filter 'LockTests|RingTests|ServerTests|TransportTests|AddressTests|LifetimeTests|SharedMemoryTests'
+	$(TSAN_TEST) --filter 'LockTests|RingTests|ServerTests|TransportTests|AddressTests|LifetimeTests|SharedMemoryTests|SendBufferTests'
 	$(TSAN_TEST) --skip-build --filter 'ReplaySamplingTests|RateLimiterTests|ReplayInputTests|ReplayCheckpointTests|ReplayTransportTests'
 	$(TSAN_TEST) --skip-build --filter 'EpochEngineTests|CartPoleTests|SteadyStateTests|TrainerTests' \
 		--skip 'WithoutABarrier|solvesTheTenDimensionalSphere|solvesCartPole'
