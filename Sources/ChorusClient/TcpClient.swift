@@ -177,12 +177,8 @@ public final class TcpClient {
 
     /// Writes the samples gathered under ``ClientOptions/sendBuffer`` (nothing without one).
     public func flush() throws(ClientError) {
-        guard let retained, writtenBelow < nextSequence else { return }
         do {
-            try retained.withSamples(first: writtenBelow, count: Int(nextSequence - writtenBelow)) {
-                (copies) throws(BlockingSocket.Failure) in try liveSocket().send(copies)
-            }
-            writtenBelow = nextSequence
+            try writeGathered()
         } catch {
             try recover(from: error)
         }
@@ -191,14 +187,18 @@ public final class TcpClient {
     /// Closes the connection, after writing what is gathered (without waiting for it or retrying).
     /// Samples not yet acked may be lost; call `wait()` first to be sure.
     public func close() {
-        if let retained, let socket, writtenBelow < nextSequence {
-            try? retained.withSamples(first: writtenBelow, count: Int(nextSequence - writtenBelow)) {
-                (copies) throws(BlockingSocket.Failure) in try socket.send(copies)
-            }
-            writtenBelow = nextSequence
-        }
+        try? writeGathered()
         socket?.close()
         socket = nil
+    }
+
+    /// Writes the samples waiting in `retained` (`writtenBelow..<nextSequence`) to the socket.
+    private func writeGathered() throws(BlockingSocket.Failure) {
+        guard let retained, writtenBelow < nextSequence else { return }
+        try retained.withSamples(first: writtenBelow, count: Int(nextSequence - writtenBelow)) {
+            (copies) throws(BlockingSocket.Failure) in try liveSocket().send(copies)
+        }
+        writtenBelow = nextSequence
     }
 
     /// Breaks the connection as a network fault would (tests of resume use this).
