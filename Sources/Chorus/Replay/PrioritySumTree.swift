@@ -120,19 +120,31 @@ final class PrioritySumTree: ItemSelection {
     /// arithmetic.
     func pick(into slots: UnsafeMutableBufferPointer<Int32>, probabilities: UnsafeMutableBufferPointer<Double>,
               _ random: inout ReplayRandom) {
-        let total = sums[1]
+        let total = total
         guard total > 0 else {
             for index in slots.indices { (slots[index], probabilities[index]) = pickUniformly(&random) }
             return
         }
-        var targetStorage = [Double](repeating: 0, count: slots.count)
-        var nodeStorage = [Int](repeating: 1, count: slots.count)
-        targetStorage.withUnsafeMutableBufferPointer { targets in
-            nodeStorage.withUnsafeMutableBufferPointer { nodes in
-                for index in targets.indices { targets[index] = random.unit() * total }
-                descend(targets, nodes)
-                choose(targets, nodes, into: slots, probabilities: probabilities, total: total)
-            }
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: slots.count) { targets in
+            for index in targets.indices { targets.initializeElement(at: index, to: random.unit() * total) }
+            locate(targets, into: slots, probabilities: probabilities)
+        }
+    }
+
+    /// The sum of every weight.
+    var total: Double { sums[1] }
+
+    /// The slot each of `targets` falls on in the weights' running sum (the first slot whose
+    /// running sum exceeds it; for a target that rounding put at or past `total`, the last slot
+    /// that weighs anything), and its probability. Overwrites `targets`.
+    ///
+    /// - Precondition: `total > 0`, each target is at least 0.
+    func locate(_ targets: UnsafeMutableBufferPointer<Double>, into slots: UnsafeMutableBufferPointer<Int32>,
+                probabilities: UnsafeMutableBufferPointer<Double>) {
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: targets.count) { nodes in
+            nodes.initialize(repeating: 1)
+            descend(targets, nodes)
+            choose(targets, nodes, into: slots, probabilities: probabilities, total: total)
         }
     }
 

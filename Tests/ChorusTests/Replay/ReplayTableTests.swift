@@ -84,6 +84,25 @@ enum Replay {
         #expect(Replay.chiSquare(draws, expected: (0..<70_000).map { priority(UInt64($0)) / total }) < Replay.chiSquareLimit49)
     }
 
+    /// Rounding can put a pick's target at (or a hair past) the sum of every weight: it lands
+    /// on the last item that weighs anything, never on a weightless item or an empty slot, even
+    /// where whole subtrees after it weigh nothing.
+    @Test func targetsAtTheEdgesLandOnItemsThatWeigh() {
+        let tree = PrioritySumTree(capacity: 3_000, exponent: 1)
+        for slot in 0..<2_500 { tree.insert(Int32(slot), priority: slot == 0 || slot >= 2_000 ? 0 : 1) }
+        var targets = [0, 0.5, tree.total - 0.5, tree.total, tree.total.nextUp]
+        var slots = [Int32](repeating: -1, count: targets.count)
+        var probabilities = [Double](repeating: 0, count: targets.count)
+        targets.withUnsafeMutableBufferPointer { targets in
+            slots.withUnsafeMutableBufferPointer { slots in
+                probabilities.withUnsafeMutableBufferPointer { tree.locate(targets, into: slots, probabilities: $0) }
+            }
+        }
+        #expect(tree.total == 1_999)
+        #expect(slots == [1, 1, 1_999, 1_999, 1_999])
+        #expect(probabilities.allSatisfy { $0 == 1 / 1_999 })
+    }
+
     @Test func allPrioritiesZeroDrawUniformly() throws {
         let table = try Replay.table(50, sampler: .prioritized(priorityExponent: 1))
         try Replay.fill(table, 0..<50) { _ in 0 }
