@@ -12,6 +12,9 @@ public final class GenomeDecoder {
         case around([Float])
         /// θ₀ = ε(seed₀) scaled by 1/√columns in each matrix; vectors start at zero.
         case scaledNormal
+        /// θ₀ = these parameters, whatever seed₀ is: a population rebased onto its common
+        /// ancestor (a genome's first seed then stands for the ancestor's whole list).
+        case exactly([Float])
     }
 
     public let layout: ParameterLayout
@@ -27,8 +30,11 @@ public final class GenomeDecoder {
     private var clock = 0
 
     public init(layout: ParameterLayout, sigma: Float, initialization: Initialization, cacheCapacity: Int = 128) {
-        if case .around(let center) = initialization {
-            precondition(center.count == layout.count, "the center does not fit the layout")
+        switch initialization {
+        case .around(let parameters), .exactly(let parameters):
+            precondition(parameters.count == layout.count, "the starting parameters do not fit the layout")
+        case .scaledNormal:
+            break
         }
         precondition(cacheCapacity >= 0)
         self.layout = layout
@@ -74,6 +80,8 @@ public final class GenomeDecoder {
             var parameters = [Float](repeating: 0, count: layout.count)
             addNoise(seed: seed, scale: { entry in entry.columns.map { 1 / Float($0).squareRoot() } ?? 0 },
                      to: &parameters)
+            return parameters
+        case .exactly(let parameters):
             return parameters
         }
     }

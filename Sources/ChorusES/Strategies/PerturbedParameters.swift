@@ -26,6 +26,15 @@ public struct PerturbedParameters: Sendable {
         self.init(layout: layout, center: center, deltas: Array(repeating: .none, count: layout.entries.count))
     }
 
+    /// `center + perturbation`, each parameter's part of `perturbation` added on the fly: the
+    /// member a strategy of one's own makes from its own perturbation.
+    public init(layout: ParameterLayout, center: [Float], perturbation: [Float]) {
+        precondition(center.count == layout.count && perturbation.count == layout.count,
+                     "center has \(center.count) values, perturbation \(perturbation.count), layout \(layout.count)")
+        self.init(layout: layout, center: center,
+                  deltas: layout.entries.map { .dense(scale: 1, noise: Array(perturbation[$0.range])) })
+    }
+
     /// `W'·x` for matrix parameter `id`, with `W'` this member's perturbed matrix.
     public func apply(_ id: Int, to input: [Float]) -> [Float] {
         let entry = layout.entries[id]

@@ -1,13 +1,17 @@
 /// An evolution strategy's two halves: how member `i` of epoch `e` perturbs the center, and how
 /// the members' shaped fitness turns into an update direction.
 ///
-/// Members come in antithetic pairs: `2k` adds the perturbation, `2k + 1` subtracts the same
-/// one (both read noise stream `k`), so populations are even.
+/// The built-in strategies pair their members antithetically: `2k` adds the perturbation,
+/// `2k + 1` subtracts the same one (both read noise stream `k`), so their populations are even.
+/// A strategy of one's own (eggroll-trainer's `sample_perturbations` and `compute_update`) may
+/// perturb and update as it likes, and says whether it pairs its members.
 public protocol Strategy: Sendable {
     var layout: ParameterLayout { get }
     var noise: Noise { get }
     /// Perturbation scale σ.
     var sigma: Float { get }
+    /// Whether member `2k + 1` mirrors member `2k`, so a population must be even (default: yes).
+    var pairsMembers: Bool { get }
 
     /// Member `member`'s parameters in epoch `epoch` around `center`.
     func member(_ member: Int, epoch: Int, center: [Float]) -> PerturbedParameters
@@ -18,6 +22,8 @@ public protocol Strategy: Sendable {
 }
 
 extension Strategy {
+    public var pairsMembers: Bool { true }
+
     /// `+1` for the first member of an antithetic pair, `−1` for the second.
     static func sign(of member: Int) -> Float {
         member % 2 == 0 ? 1 : -1
