@@ -34,6 +34,29 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // EGGROLL's headline: a population's forward passes through a 256→256→256→256 tanh MLP
+    // (three layers of 256), each member its own observation, against plain batched inference
+    // through the same kernel (every member the unperturbed center). Members' low-rank factors
+    // are drawn once per member (as a rollout does for its episode), or in the pass.
+    let policy = MLPPolicy(sizes: [256, 256, 256, 256])
+    let policyCenter = (0 ..< policy.layout.count).map { Float(($0 * 7) % 23) * 0.004 - 0.044 }
+    let observations = (0 ..< population * 256).map { Float(($0 * 11) % 17) * 0.1 - 0.8 }
+    let eggroll = EGGROLL(layout: policy.layout, noise: Noise(seed: 5), sigma: 0.02, rank: 1)
+    let unperturbed = Array(repeating: PerturbedParameters(layout: policy.layout, center: policyCenter), count: population)
+    let perturbed = (0 ..< population).map { eggroll.member($0, epoch: 1, center: policyCenter) }
+    Benchmark("inference, population 256, MLP 3×256: plain batched") { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(policy.outputs(for: observations, members: unperturbed)) }
+    }
+    Benchmark("inference, population 256, MLP 3×256: EGGROLL rank 1") { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(policy.outputs(for: observations, members: perturbed)) }
+    }
+    Benchmark("inference, population 256, MLP 3×256: EGGROLL rank 1, factors drawn in the pass") { benchmark in
+        for _ in benchmark.scaledIterations {
+            let members = (0 ..< population).map { eggroll.member($0, epoch: 1, center: policyCenter) }
+            blackHole(policy.outputs(for: observations, members: members))
+        }
+    }
+
     // 2²⁰ standard normals per iteration (Philox4x32-10 + Box–Muller in binary64).
     Benchmark("noise: 2^20 normals", configuration: .init(maxIterations: 100)) { benchmark in
         let stream = Noise(seed: 3).stream(parameter: 0, epoch: 1, member: 0)

@@ -33,6 +33,37 @@ import Testing
         }
     }
 
+    /// Seven members (an odd one out of the kernel's pairs), 8 rows (two tiles of four) of 6
+    /// columns (a tail after four): the population's product equals each member's own.
+    @Test(arguments: strategies(seed: 5))
+    func aPopulationAppliedAtOnceMatchesEachMemberApplied(strategy: any Strategy) {
+        let members = (0..<6).map { strategy.member($0, epoch: 3, center: Self.center) }
+            + [PerturbedParameters(layout: Self.layout, center: Self.center)]
+        let inputs = (0..<members.count * 6).map { Float(($0 * 13) % 9) * 0.25 - 1 }
+        let together = PerturbedParameters.apply(0, of: members, to: inputs)
+        #expect(together.count == members.count * 8)
+        for (index, member) in members.enumerated() {
+            let alone = member.apply(0, to: Array(inputs[index * 6 ..< (index + 1) * 6]))
+            for (a, b) in zip(together[index * 8 ..< (index + 1) * 8], alone) { #expect(abs(a - b) < 1e-5) }
+        }
+    }
+
+    @Test func aPolicyRunsAPopulationAtOnceAsEachMemberAlone() {
+        let policy = MLPPolicy(sizes: [5, 7, 9, 3])
+        let center = (0..<policy.layout.count).map { Float(($0 * 7) % 13) * 0.05 - 0.3 }
+        let strategy = EGGROLL(layout: policy.layout, noise: Noise(seed: 2), sigma: 0.1, rank: 1)
+        let members = (0..<5).map { strategy.member($0, epoch: 1, center: center) }
+        let observations = (0..<members.count * 5).map { Float(($0 * 5) % 11) * 0.2 - 1 }
+        let together = policy.outputs(for: observations, members: members)
+        #expect(together.count == members.count * 3)
+        for (index, member) in members.enumerated() {
+            let alone = policy.outputs(for: Array(observations[index * 5 ..< (index + 1) * 5]), members: [member])
+            for (a, b) in zip(together[index * 3 ..< (index + 1) * 3], alone) { #expect(abs(a - b) < 1e-5) }
+        }
+        #expect(Set(members.indices.map { Array(together[$0 * 3 ..< $0 * 3 + 3]) }).count == members.count,
+                "each member its own outputs")
+    }
+
     @Test(arguments: strategies(seed: 4))
     func antitheticMembersMirrorEachOther(strategy: any Strategy) {
         let plus = strategy.member(10, epoch: 2, center: Self.center).materialized()

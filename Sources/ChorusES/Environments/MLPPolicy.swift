@@ -35,12 +35,34 @@ public struct MLPPolicy: Sendable {
         var activations = observation
         for layer in 0 ..< sizes.count - 1 {
             let output = parameters.apply(2 * layer, to: activations)
-            let bias = parameters.vector(2 * layer + 1)
-            let isLast = layer == sizes.count - 2
-            activations = zip(output, bias).map { isLast ? $0 + $1 : tanhf($0 + $1) }
+            activations = zip(output, parameters.vector(2 * layer + 1)).map { activation($0 + $1, layer: layer) }
         }
         var best = 0
         for action in activations.indices where activations[action] > activations[best] { best = action }
         return best
+    }
+
+    /// The last layer's outputs (before the arg-max) of every member of `members` for its own
+    /// observation: `observations` holds `members.count` rows of `sizes[0]` values, the result
+    /// `members.count` rows of `sizes.last`. The members share one center, and each layer's
+    /// product runs for all of them at once (``PerturbedParameters/apply(_:of:to:)``).
+    public func outputs(for observations: [Float], members: [PerturbedParameters]) -> [Float] {
+        var activations = observations
+        for layer in 0 ..< sizes.count - 1 {
+            var output = PerturbedParameters.apply(2 * layer, of: members, to: activations)
+            let width = sizes[layer + 1]
+            for (index, member) in members.enumerated() {
+                for (offset, bias) in member.vector(2 * layer + 1).enumerated() {
+                    output[index * width + offset] = activation(output[index * width + offset] + bias, layer: layer)
+                }
+            }
+            activations = output
+        }
+        return activations
+    }
+
+    /// Layer `layer`'s activation of `value`: `tanh`, but linear for the output layer.
+    private func activation(_ value: Float, layer: Int) -> Float {
+        layer == sizes.count - 2 ? value : tanhf(value)
     }
 }
