@@ -50,6 +50,10 @@ public final class TcpClient {
     /// Samples sent and not yet acked.
     public var unacked: Int { Int(nextSequence - ackedBelow) }
 
+    /// Samples this client has taken so far (sent, or gathered to send): after a failed call,
+    /// how many of its samples the client took before it failed.
+    package var samplesTaken: UInt64 { nextSequence }
+
     /// Connects and completes the handshake. `window` defaults to as many samples as fit in
     /// 16 MiB (at most 1,024); `secret` is for v2 servers that require authentication; `table`
     /// (v2 only) names the replay table to write.
@@ -199,6 +203,18 @@ public final class TcpClient {
             (copies) throws(BlockingSocket.Failure) in try liveSocket().send(copies)
         }
         writtenBelow = nextSequence
+    }
+
+    /// Copies of the samples sent and not acknowledged, oldest first (v2 keeps them, as records
+    /// with their priority when writing a table): what a ``ShardedClient`` sends again through
+    /// the other shards when this one's server is gone.
+    package func unackedRecords() -> [[UInt8]] {
+        guard let retained, unacked > 0 else { return [] }
+        return retained.withSamples(first: ackedBelow, count: unacked) { pieces in
+            pieces.flatMap { piece in
+                stride(from: 0, to: piece.count, by: recordSize).map { Array(piece[$0 ..< $0 + recordSize]) }
+            }
+        }
     }
 
     /// Breaks the connection as a network fault would (tests of resume use this).
@@ -403,7 +419,7 @@ public final class TcpClient {
     }
 }
 
-private func sleep(for duration: Duration) {
+func sleep(for duration: Duration) {
     let (seconds, attoseconds) = duration.components
     var time = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
     nanosleep(&time, nil)

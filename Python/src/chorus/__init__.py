@@ -12,6 +12,7 @@ from chorus.sample_info import HistSnapshot, SampleInfo
 from chorus.schema import LeafSpec, Schema
 from chorus.server import ChorusTransport, Sample, Server, ShmTransport, TcpTransport
 from chorus.table import ReplaySample, Table
+from chorus.sharded_client import ShardedClient
 from chorus.shm_client import ShmClient
 from chorus.tcp_client import TcpClient
 from chorus.trajectory_accumulator import TrajectoryAccumulator
@@ -28,6 +29,7 @@ __all__ = [
     "ShmTransport",
     "TcpClient",
     "ShmClient",
+    "ShardedClient",
     "ConnectionClosedError",
     "ServerClosedError",
     "TrajectoryAccumulator",

@@ -196,6 +196,17 @@ def _load() -> ctypes.CDLL:
             [c_char_p, c_uint16, c_void_p, c_char_p, POINTER(c_uint8), c_size_t, c_size_t, c_int64, POINTER(c_void_p)],
         ),
         "chorus_client_send_prioritized": (c_int32, [c_void_p, POINTER(c_void_p), c_size_t, c_void_p, c_size_t]),
+        "chorus_sharded_client_connect": (
+            c_int32,
+            [POINTER(c_char_p), POINTER(c_uint16), c_size_t, c_void_p, POINTER(c_uint8), c_size_t, c_size_t, c_int64,
+             c_int64, c_int64, c_int64, POINTER(c_void_p)],
+        ),
+        "chorus_sharded_client_free": (None, [c_void_p]),
+        "chorus_sharded_client_send": (c_int32, [c_void_p, POINTER(c_void_p), c_size_t]),
+        "chorus_sharded_client_send_key": (c_int32, [c_void_p, POINTER(c_void_p), c_size_t, c_uint64]),
+        "chorus_sharded_client_wait": (c_int32, [c_void_p, c_int64]),
+        "chorus_sharded_client_shards": (None, [c_void_p, c_void_p, c_void_p]),
+        "chorus_sharded_client_close": (None, [c_void_p]),
     }
     for name, (restype, argtypes) in sigs.items():
         function = getattr(lib, name)

@@ -70,6 +70,7 @@ typedef struct chorus_schema chorus_schema;
 typedef struct chorus_server chorus_server;
 typedef struct chorus_client chorus_client;
 typedef struct chorus_shm_client chorus_shm_client;
+typedef struct chorus_sharded_client chorus_sharded_client;
 typedef struct chorus_server_metrics chorus_server_metrics; /* defined with chorus_server_metrics_get */
 
 /* The library's ABI version (CHORUS_ABI_VERSION it was built with) and release, e.g. "0.14.0". */
@@ -331,6 +332,34 @@ chorus_status chorus_client_connect_table(const char *host, uint16_t port, const
 /* chorus_client_send for a table client: priorities[0] for all (priority_count 1) or one each. */
 chorus_status chorus_client_send_prioritized(chorus_client *client, const void *const *leaves, size_t count,
                                              const double *priorities, size_t priority_count);
+
+/* ---- A worker's client for sharded (data-parallel) learners ---------------------------------- */
+
+/* Connects (wire v2) to each of `shard_count` servers hosts[i]:ports[i]. A shard that cannot be
+ * reached starts down and is tried again after a back-off that doubles from retry_delay_ns up to
+ * max_retry_delay_ns (<= 0: 100 ms and 5 s); at least one shard must answer. timeout_ns: the
+ * longest a send waits for shards to come back (< 0: 30 s). window and connect_timeout_ns are each
+ * shard's, as for chorus_client_connect. */
+chorus_status chorus_sharded_client_connect(const char *const *hosts, const uint16_t *ports, size_t shard_count,
+                                            const chorus_schema *schema, const uint8_t *secret,
+                                            size_t secret_length, size_t window, int64_t connect_timeout_ns,
+                                            int64_t retry_delay_ns, int64_t max_retry_delay_ns, int64_t timeout_ns,
+                                            chorus_sharded_client **out);
+/* Closes (if not already) and frees the client. */
+void chorus_sharded_client_free(chorus_sharded_client *client);
+/* Sends `count` samples (leaf-major, as chorus_client_send), each to the next shard that is up.
+ * A shard that fails is skipped, and what it had not acked goes to the others. */
+chorus_status chorus_sharded_client_send(chorus_sharded_client *client, const void *const *leaves, size_t count);
+/* Sends `count` samples all to shard key % shard_count, waiting (at most the timeout) while it is down. */
+chorus_status chorus_sharded_client_send_key(chorus_sharded_client *client, const void *const *leaves, size_t count,
+                                             uint64_t key);
+/* Waits until every sample sent so far is acked by some shard. */
+chorus_status chorus_sharded_client_wait(chorus_sharded_client *client, int64_t timeout_ns);
+/* Each shard's state, in connect order: up[i] 1 while shard i is connected, sent[i] the samples
+ * handed to it (either array may be null; each holds shard_count entries). */
+void chorus_sharded_client_shards(chorus_sharded_client *client, uint8_t *up, uint64_t *sent);
+/* Closes every shard's connection; later sends return CHORUS_CLOSED. Unacked samples may be lost. */
+void chorus_sharded_client_close(chorus_sharded_client *client);
 
 #ifdef __cplusplus
 }

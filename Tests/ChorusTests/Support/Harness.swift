@@ -80,13 +80,14 @@ final class LoopbackServer: Sendable {
         let failures = Locked<[String]>([])
     }
 
+    /// `chorusPort` 0 picks a free one.
     init(_ tagged: Tagged = .small, batchSize: Int = 1, numBuffers: Int = 3, secret: [UInt8]? = nil,
-         options: TransportOptions = TransportOptions(), consume: Bool = true,
+         options: TransportOptions = TransportOptions(), consume: Bool = true, chorusPort: Int = 0,
          logger: Logger = Logger(label: "chorus.server")) throws {
         server = try Server(schema: tagged.schema, batchSize: batchSize, numBuffers: numBuffers, logger: logger)
-        let bound = try server.listen([.echo(port: 0), .chorus(port: 0, secret: secret)], options: options)
+        let bound = try server.listen([.echo(port: 0), .chorus(port: chorusPort, secret: secret)], options: options)
         echoPort = bound[0].port
-        chorusPort = bound[1].port
+        self.chorusPort = bound[1].port
         guard consume else {
             consumer = nil
             return
