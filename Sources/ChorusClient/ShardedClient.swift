@@ -132,18 +132,9 @@ public final class ShardedClient {
         var remaining = try sampleCount(in: bytes)
         while remaining > 0 {
             if let client = client(index) {
-                let before = client.samplesTaken
-                let rest = UnsafeRawBufferPointer(rebasing: bytes[(bytes.count - remaining * schema.sampleSize)...])
-                do throws(ClientError) {
-                    try client.send(packed: rest)
-                } catch {
-                    // What the client took before failing is acked or goes to the other shards
-                    // with its unacked samples; the rest waits for this shard.
-                    try shardFailed(index, error)
-                }
-                let taken = Int(client.samplesTaken - before)
-                states[index].sent += taken
-                remaining -= taken
+                // What a failing shard did not take waits for it to come back.
+                remaining -= try offer(UnsafeRawBufferPointer(rebasing: bytes[(bytes.count - remaining * schema.sampleSize)...]),
+                                       to: index, client)
                 continue
             }
             try sleepUntilRetry(of: [index], deadline: deadline)
@@ -236,6 +227,21 @@ public final class ShardedClient {
         states[index].backOff = min(states[index].backOff * 2, maximumRetryDelay)
     }
 
+    /// Sends `bytes` through shard `index`'s `client`; returns how many samples it took: all,
+    /// unless the shard failed, then those it took before (acked, or sent on through the other
+    /// shards with the rest of its unacked samples).
+    private func offer(_ bytes: UnsafeRawBufferPointer, to index: Int, _ client: TcpClient) throws(ClientError) -> Int {
+        let before = client.samplesTaken
+        do throws(ClientError) {
+            try client.send(packed: bytes)
+        } catch {
+            try shardFailed(index, error)
+        }
+        let taken = Int(client.samplesTaken - before)
+        states[index].sent += taken
+        return taken
+    }
+
     /// Packed samples to the next shard that is up, from `cursor` on; what a failing shard did
     /// not take goes on to the next.
     private func sendRoundRobin(_ bytes: UnsafeRawBufferPointer) throws(ClientError) {
@@ -246,15 +252,7 @@ public final class ShardedClient {
             for offset in shards.indices where !progressed {
                 let index = (cursor + offset) % shards.count
                 guard let client = client(index) else { continue }
-                let before = client.samplesTaken
-                do throws(ClientError) {
-                    try client.send(packed: rest)
-                } catch {
-                    try shardFailed(index, error)
-                }
-                // Taken: acked, or sent on with the failed shard's unacked samples.
-                let taken = Int(client.samplesTaken - before)
-                states[index].sent += taken
+                let taken = try offer(rest, to: index, client)
                 rest = UnsafeRawBufferPointer(rebasing: rest[(taken * schema.sampleSize)...])
                 if taken > 0 {
                     cursor = index + 1
