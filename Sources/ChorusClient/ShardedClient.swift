@@ -58,7 +58,7 @@ public final class ShardedClient {
     }
 
     /// Connects to every shard; a shard that cannot be reached now starts down (tried again
-    /// later), but at least one must be. `window`, `secret` and `options` are each shard's
+    /// later), but at least one must be; a shard that refuses (schema, secret) throws. `window`, `secret` and `options` are each shard's
     /// ``TcpClient``'s.
     public init(shards: [Shard], schema: Schema, window: Int? = nil, secret: [UInt8]? = nil,
                 options: ClientOptions = ClientOptions(), retryDelay: Duration = .milliseconds(100),
@@ -81,7 +81,7 @@ public final class ShardedClient {
         states = Array(repeating: ShardState(retryAt: now, backOff: retryDelay), count: shards.count)
         var failures: [String] = []
         for index in shards.indices {
-            if client(index) == nil { failures.append("\(shards[index].host):\(shards[index].port)") }
+            if try client(index) == nil { failures.append("\(shards[index].host):\(shards[index].port)") }
         }
         guard failures.count < shards.count else {
             throw .connectFailed("no shard could be reached (\(failures.joined(separator: ", ")))")
@@ -131,7 +131,7 @@ public final class ShardedClient {
         let deadline = ContinuousClock.now + timeout
         var remaining = try sampleCount(in: bytes)
         while remaining > 0 {
-            if let client = client(index) {
+            if let client = try client(index) {
                 // What a failing shard did not take waits for it to come back.
                 remaining -= try offer(UnsafeRawBufferPointer(rebasing: bytes[(bytes.count - remaining * schema.sampleSize)...]),
                                        to: index, client)
@@ -189,28 +189,36 @@ public final class ShardedClient {
 
     /// Shard `index`'s client: its live one, or a new one if its retry time has come and the
     /// server answers; nil while it is down.
-    private func client(_ index: Int) -> TcpClient? {
+    /// Throws what is not a server being down (a refusal: wrong schema or secret).
+    private func client(_ index: Int) throws(ClientError) -> TcpClient? {
         if let client = states[index].client { return client }
         guard !closed else { return nil }
         guard ContinuousClock.now >= states[index].retryAt else { return nil }
-        do {
+        do throws(ClientError) {
             let client = try makeClient(shards[index])
             states[index].client = client
             states[index].backOff = retryDelay
             return client
         } catch {
+            guard Self.meansDown(error) else { throw error }
             markDown(index)
             return nil
+        }
+    }
+
+    /// Whether `error` says the server is gone or unreachable for now (a name that does not
+    /// resolve yet included, as while a learner's pod starts), rather than that it refuses us.
+    private static func meansDown(_ error: ClientError) -> Bool {
+        switch error {
+        case .connectionLost, .connectFailed, .timedOut, .closed, .unresolvedHost: true
+        default: false
         }
     }
 
     /// Takes shard `index` down after `error` (rethrown unless it says the server is gone) and
     /// sends what it had not acknowledged through the others.
     private func shardFailed(_ index: Int, _ error: ClientError) throws(ClientError) {
-        switch error {
-        case .connectionLost, .connectFailed, .timedOut, .closed: break
-        default: throw error
-        }
+        guard Self.meansDown(error) else { throw error }
         let orphans = states[index].client?.unackedRecords() ?? []
         states[index].client?.close()
         states[index].client = nil
@@ -251,7 +259,7 @@ public final class ShardedClient {
             var progressed = false
             for offset in shards.indices where !progressed {
                 let index = (cursor + offset) % shards.count
-                guard let client = client(index) else { continue }
+                guard let client = try client(index) else { continue }
                 let taken = try offer(rest, to: index, client)
                 rest = UnsafeRawBufferPointer(rebasing: rest[(taken * schema.sampleSize)...])
                 if taken > 0 {

@@ -30,6 +30,18 @@ import Testing
         }
     }
 
+    /// A shard that refuses (here: it wants a secret the client does not have) is an error
+    /// with the server's reason, not a shard to wait for.
+    @Test func aShardThatRefusesIsAnErrorNotADownShard() throws {
+        let (open, guarded) = (try LoopbackServer(Self.tagged), try LoopbackServer(Self.tagged, secret: Array("k".utf8)))
+        #expect {
+            _ = try ShardedClient(shards: [Self.shard(open), Self.shard(guarded)], schema: Self.tagged.schema)
+        } throws: { error in
+            guard case ClientError.refused = error else { return false }
+            return true
+        }
+    }
+
     /// The second shard stops acknowledging (its ring is full and nobody reads it): its client
     /// times out, the shard is taken down, and what it had not acknowledged goes to the first.
     /// Every sample arrives; only one the second committed but whose ack was still on its way

@@ -53,9 +53,13 @@ def test_a_shard_that_is_down_is_skipped(servers):
     assert rewards(servers[0], 2) == list(range(20))
 
 
-def test_no_shard_up_and_bad_arguments_are_refused():
+def test_no_shard_up_a_refusal_and_bad_arguments_are_errors():
     with pytest.raises(ConnectionError, match="no shard"):
         chorus.ShardedClient([("127.0.0.1", closed_port())], EXAMPLE, connect_timeout=2)
+    with chorus.Server(EXAMPLE, batch_size=10, transport=chorus.ChorusTransport(port=0, secret=b"k")) as guarded:
+        guarded.start()
+        with pytest.raises(ConnectionRefusedError, match="authentication"):
+            chorus.ShardedClient([("127.0.0.1", guarded.port)], EXAMPLE, secret=b"not k")
     with pytest.raises(ValueError, match="at least one shard"):
         chorus.ShardedClient([], EXAMPLE)
     with pytest.raises(ValueError, match="retry_delay"):
