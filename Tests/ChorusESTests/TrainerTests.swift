@@ -181,7 +181,8 @@ import Testing
         }
         #expect(history.map(\.bestFitness) == best)
         #expect(trainer.parameters == decoder.parameters(of: population[0]))
-        guard case .genetic(_, _, let state) = trainer.search else { Issue.record("not a GA"); return }
+        guard case .genetic(_, let rebasedDecoder, let state) = trainer.search else { Issue.record("not a GA"); return }
+        #expect(rebasedDecoder.misses == 0 && rebasedDecoder.hits >= 1, "the elite came from the cache the rebase carried over")
         let (plain, rebased) = (population.map(\.seeds.count).max()!, state.population.map(\.seeds.count).max()!)
         #expect(rebased <= 10 && plain > 40, "the longest genome: \(rebased) seeds rebased, \(plain) plain")
     }

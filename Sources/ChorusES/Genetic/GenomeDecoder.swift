@@ -65,6 +65,21 @@ public final class GenomeDecoder {
         return parameters
     }
 
+    /// A decoder that starts from the parameters of `ancestor`, a prefix every genome it will
+    /// decode shares, and names it by its last seed (see ``Initialization/exactly(_:)``). The
+    /// cached genomes that descend from it move over, renamed, with their recency, so a child
+    /// of one still costs a single mutation.
+    func rebased(onto ancestor: Genome) -> GenomeDecoder {
+        let decoder = GenomeDecoder(layout: layout, sigma: sigma, initialization: .exactly(parameters(of: ancestor)),
+                                    cacheCapacity: cacheCapacity)
+        let length = ancestor.seeds.count
+        for (genome, entry) in cache where genome.seeds.starts(with: ancestor.seeds) {
+            decoder.cache[Genome(seeds: Array(genome.seeds[(length - 1)...]))] = entry
+        }
+        decoder.clock = clock
+        return decoder
+    }
+
     /// Forgets every cached genome.
     public func removeAll() {
         cache.removeAll()

@@ -205,8 +205,8 @@ public final class Trainer {
     }
 
     /// The population rebased onto its common ancestor when it has one with a mutation or more:
-    /// the ancestor's parameters become the decoder's start, and each genome keeps only the
-    /// ancestor's last seed (as its first) and what came after. Mutations are added in genome
+    /// the ancestor's parameters become the decoder's start (its cache carried over), and each
+    /// genome keeps only the ancestor's last seed (as its first) and what came after. Mutations are added in genome
     /// order either way, so every individual decodes to the same bits; but genomes hold only
     /// the mutations since the population's last common ancestor, which truncation selection
     /// keeps recent, instead of one more seed per generation forever.
@@ -216,9 +216,7 @@ public final class Trainer {
         var common = 0
         while common < shortest, genomes.allSatisfy({ $0[common] == genomes[0][common] }) { common += 1 }
         guard common >= 2 else { return .genetic(algorithm, decoder, state) }
-        let ancestor = decoder.parameters(of: Genome(seeds: Array(genomes[0][..<common])))
-        let rebasedDecoder = GenomeDecoder(layout: decoder.layout, sigma: decoder.sigma,
-                                           initialization: .exactly(ancestor), cacheCapacity: decoder.cacheCapacity)
+        let rebasedDecoder = decoder.rebased(onto: Genome(seeds: Array(genomes[0][..<common])))
         let population = genomes.map { Genome(seeds: Array($0[(common - 1)...])) }
         return .genetic(algorithm, rebasedDecoder, GAState(population: population))
     }
