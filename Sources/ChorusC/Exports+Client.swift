@@ -22,6 +22,31 @@ public func chorus_client_connect(_ host: UnsafePointer<CChar>?, _ port: UInt16,
     }
 }
 
+@_cdecl("chorus_client_connect_session")
+public func chorus_client_connect_session(_ host: UnsafePointer<CChar>?, _ port: UInt16, _ schema: OpaquePointer?,
+                                          _ table: UnsafePointer<CChar>?, _ secret: UnsafePointer<UInt8>?,
+                                          _ secretLength: Int, _ session: UnsafePointer<UInt8>?, _ window: Int,
+                                          _ connectTimeoutNanoseconds: Int64,
+                                          _ out: UnsafeMutablePointer<OpaquePointer?>?) -> chorus_status {
+    reportingErrors { () throws(ABIError) in
+        let schema = try Handles.borrow(schema, as: SchemaHandle.self).schema
+        guard let host, let session else { throw ABIError(CHORUS_INVALID_ARGUMENT, "a null host or session") }
+        let id = SessionID(bytes: ArraySlice(UnsafeBufferPointer(start: session, count: SessionID.byteCount)))
+        try Handles.store(
+            try ClientHandle(host: String(cString: host), port: Int(port), schema: schema, protocol: .chorus,
+                             secret: secret.map { Array(UnsafeBufferPointer(start: $0, count: secretLength)) },
+                             window: window > 0 ? window : nil,
+                             connectTimeout: timeout(nanoseconds: connectTimeoutNanoseconds),
+                             table: table.map { String(cString: $0) }, session: id),
+            to: out)
+    }
+}
+
+@_cdecl("chorus_client_session_start")
+public func chorus_client_session_start(_ client: OpaquePointer?) -> UInt64 {
+    (try? Handles.borrow(client, as: ClientHandle.self))?.sessionStart ?? 0
+}
+
 @_cdecl("chorus_client_free")
 public func chorus_client_free(_ client: OpaquePointer?) {
     Handles.release(client, as: ClientHandle.self)  // a dropped TcpClient closes its socket

@@ -41,7 +41,10 @@ public final class TcpClient {
     private var nextSequence: UInt64 = 0
     /// Every sample below this is acked.
     private var ackedBelow: UInt64 = 0
-    private let sessionID = SessionID.random()
+    private let sessionID: SessionID
+    /// True until the first verdict for a client that continues a session it did not begin: that
+    /// verdict says where the session stands, and this client's numbering starts there.
+    private var continuesSession: Bool
     private var retained: RetainedSamples?
     /// Every sample below this has been written to the socket; the rest, up to `nextSequence`,
     /// wait in `retained` for a flush.
@@ -50,17 +53,28 @@ public final class TcpClient {
     /// Samples sent and not yet acked.
     public var unacked: Int { Int(nextSequence - ackedBelow) }
 
+    /// Where the session stood when this client connected: the samples of it the server had
+    /// already committed. 0 for a new session; for a process that continues the session of one
+    /// that died (``init(host:port:schema:protocol:window:secret:table:session:options:)``), the
+    /// samples the dead one delivered, so it can carry on from the next.
+    public private(set) var sessionStart: UInt64 = 0
+
     /// Samples this client has taken so far (sent, or gathered to send): after a failed call,
     /// how many of its samples the client took before it failed.
     package var samplesTaken: UInt64 { nextSequence }
 
     /// Connects and completes the handshake. `window` defaults to as many samples as fit in
     /// 16 MiB (at most 1,024); `secret` is for v2 servers that require authentication; `table`
-    /// (v2 only) names the replay table to write.
+    /// (v2 only) names the replay table to write. `session` (v2 only) continues a session that
+    /// another client began, e.g. a restarted process's: the server's count of what it committed
+    /// is ``sessionStart``, and new samples are numbered from there (nil: a new random session).
     public init(host: String, port: Int, schema: Schema, protocol wireProtocol: WireProtocol = .chorus,
-                window: Int? = nil, secret: [UInt8]? = nil, table: String? = nil,
+                window: Int? = nil, secret: [UInt8]? = nil, table: String? = nil, session: SessionID? = nil,
                 options: ClientOptions = ClientOptions()) throws(ClientError)
     {
+        guard session == nil || wireProtocol == .chorus else {
+            throw .invalidArgument("only the chorus protocol (v2) has sessions to continue")
+        }
         if let table {
             guard wireProtocol == .chorus else { throw .invalidArgument("only the chorus protocol (v2) can name a table") }
             guard (1...ChorusWire.maximumTableName).contains(table.utf8.count) else {
@@ -76,6 +90,8 @@ public final class TcpClient {
         self.window = max(1, window ?? min(1024, max(1, 16 * 1024 * 1024 / recordSize)))
         self.secret = secret
         self.options = options
+        sessionID = session ?? .random()
+        continuesSession = session != nil
         if wireProtocol == .chorus || options.sendBuffer > 0 {
             retained = RetainedSamples(capacity: self.window, sampleSize: recordSize)
         }
@@ -396,6 +412,12 @@ public final class TcpClient {
         let verdict = try closingOnRefusal { () throws(ClientError) in
             try ChorusHandshake.perform(on: socket, schema: schema, secret: secret, sessionID: sessionID,
                                         lowestUnacked: ackedBelow, table: table, timeout: options.connectTimeout)
+        }
+        if continuesSession {
+            continuesSession = false
+            sessionStart = verdict.nextSequence
+            (nextSequence, writtenBelow, ackedBelow) = (sessionStart, sessionStart, sessionStart)
+            return
         }
         guard verdict.nextSequence >= ackedBelow, verdict.nextSequence <= nextSequence else {
             close()

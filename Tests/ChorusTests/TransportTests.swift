@@ -91,6 +91,32 @@ import Testing
         #expect(loopback.server.metrics.transport.sessionsResumed >= 100)
     }
 
+    /// A process that dies mid-stream and its replacement (a restarted actor) share a session
+    /// id: the replacement learns what the server committed and carries on from there, so the
+    /// stream arrives whole, once, in order, whatever the dead one left in flight.
+    @Test func aReplacementClientContinuesADeadOnesSession() throws {
+        let loopback = try LoopbackServer(batchSize: 10)
+        let session = SessionID.random()
+        var first: TcpClient? = try TcpClient(host: "127.0.0.1", port: loopback.chorusPort, schema: Tagged.small.schema,
+                                              window: 64, session: session)
+        #expect(first?.sessionStart == 0, "a session the server does not know starts at 0")
+        for sequence in 0..<500 { try first?.send(Tagged.small.sample(UInt64(sequence))) }
+        try first?.wait()
+        for sequence in 500..<560 { try first?.send(Tagged.small.sample(UInt64(sequence))) }
+        first?.breakConnection()
+        first = nil  // dies with its unacked samples
+        let second = try TcpClient(host: "127.0.0.1", port: loopback.chorusPort, schema: Tagged.small.schema,
+                                   window: 64, session: session)
+        #expect((500...560).contains(second.sessionStart))
+        for sequence in second.sessionStart..<1_000 { try second.send(Tagged.small.sample(sequence)) }
+        try second.wait()
+        #expect(loopback.collect(1_000) == Array(0..<1_000), "every sample exactly once, in order")
+        #expect(throws: ClientError.invalidArgument("only the chorus protocol (v2) has sessions to continue")) {
+            try TcpClient(host: "127.0.0.1", port: loopback.echoPort, schema: Tagged.small.schema, protocol: .echo,
+                          session: session)
+        }
+    }
+
     @Test func aWrongSecretIsRefused() throws {
         let loopback = try LoopbackServer(secret: Array("s3cret".utf8))
         #expect(throws: ClientError.refused(status: 2, reason: "authentication failed: the client's secret does not match the server's")) {

@@ -11,9 +11,9 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 
 class Child:
-    def __init__(self, args, cwd=None):
+    def __init__(self, args, cwd=None, env=None):
         self.popen = subprocess.Popen([str(a) for a in args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                      cwd=cwd)
+                                      cwd=cwd, env=env)
         self.lines: list[tuple[float, str]] = []
         self.errors: list[str] = []
         self._changed = threading.Condition()

@@ -87,6 +87,26 @@ def test_samples_that_are_not_one_plain_dict_take_the_general_path(server):
     assert server.info().samples_received == 2
 
 
+def test_a_client_continuing_a_session_carries_on_where_it_stood(server):
+    session = bytes(range(16))
+    with chorus.TcpClient("127.0.0.1", server.ports[1], EXAMPLE, protocol="chorus", secret="k", session=session) as first:
+        assert first.session_start == 0
+        for i in range(25):
+            first.send(step(i))
+        first.wait()
+    assert rewards(server, 2) == list(range(20))
+    with chorus.TcpClient("127.0.0.1", server.ports[1], EXAMPLE, protocol="chorus", secret="k", session=session) as second:
+        assert second.session_start == 25
+        for i in range(second.session_start, 40):
+            second.send(step(i))
+        second.wait()
+    assert rewards(server, 2) == list(range(20, 40))
+    with pytest.raises(ValueError, match="only protocol 'chorus' has sessions"):
+        chorus.TcpClient("127.0.0.1", server.ports[0], EXAMPLE, session=session)
+    with pytest.raises(ValueError, match="a session is 16 bytes, not 3"):
+        chorus.TcpClient("127.0.0.1", server.ports[1], EXAMPLE, protocol="chorus", secret="k", session=b"abc")
+
+
 def test_host_names_and_ipv6_connect():
     with chorus.Server(EXAMPLE, batch_size=2, transport=chorus.ChorusTransport(port=0, host="::1")) as server:
         server.start()

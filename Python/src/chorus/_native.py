@@ -195,6 +195,12 @@ def _load() -> ctypes.CDLL:
             c_int32,
             [c_char_p, c_uint16, c_void_p, c_char_p, POINTER(c_uint8), c_size_t, c_size_t, c_int64, POINTER(c_void_p)],
         ),
+        "chorus_client_connect_session": (
+            c_int32,
+            [c_char_p, c_uint16, c_void_p, c_char_p, POINTER(c_uint8), c_size_t, POINTER(c_uint8), c_size_t, c_int64,
+             POINTER(c_void_p)],
+        ),
+        "chorus_client_session_start": (c_uint64, [c_void_p]),
         "chorus_client_send_prioritized": (c_int32, [c_void_p, POINTER(c_void_p), c_size_t, c_void_p, c_size_t]),
         "chorus_sharded_client_connect": (
             c_int32,

@@ -35,6 +35,11 @@ class TcpClient(NativeClient):
             at once). Small samples then cost one system call per buffer, not one each; they go
             out when the buffer fills and on ``flush()``, ``wait()``, a full window and
             ``close()``, so a producer that pauses should ``flush()``.
+        session: 16 bytes naming a session to continue (protocol "chorus" only), e.g. the one a
+            process that died had begun: ``session_start`` then says how many of its samples
+            the server already committed, and this client's samples follow them. None: a new
+            session. A server remembers an idle session for ten minutes (by default), not
+            across its own restarts.
 
     ``send`` blocks only while ``max_inflight_msgs`` samples are unacknowledged. Use one client
     from one thread at a time (calls are serialised).
@@ -54,6 +59,7 @@ class TcpClient(NativeClient):
         connect_timeout: float = 10.0,
         table: str | None = None,
         send_buffer: int = 0,
+        session: bytes | None = None,
     ):
         if protocol not in _PROTOCOLS:
             raise ValueError(f"protocol must be 'echo' or 'chorus', not {protocol!r}")
@@ -66,9 +72,19 @@ class TcpClient(NativeClient):
         key, length = _native.secret_bytes(secret)
         handle = ctypes.c_void_p()
         self.table = table
-        if table is not None:
+        if table is not None and protocol != "chorus":
+            raise ValueError("only protocol 'chorus' can name a table")
+        if session is not None:
             if protocol != "chorus":
-                raise ValueError("only protocol 'chorus' can name a table")
+                raise ValueError("only protocol 'chorus' has sessions to continue")
+            if len(session) != 16:
+                raise ValueError(f"a session is 16 bytes, not {len(session)}")
+            status = _native.lib.chorus_client_connect_session(
+                host.encode(), port, self.schema._handle, table.encode() if table is not None else None, key, length,
+                (ctypes.c_uint8 * 16).from_buffer_copy(session), max_inflight_msgs, _native.timeout_ns(connect_timeout),
+                ctypes.byref(handle),
+            )
+        elif table is not None:
             status = _native.lib.chorus_client_connect_table(
                 host.encode(), port, self.schema._handle, table.encode(), key, length, max_inflight_msgs,
                 _native.timeout_ns(connect_timeout), ctypes.byref(handle),
@@ -127,6 +143,12 @@ class TcpClient(NativeClient):
             raise ConnectionClosedError(f"TcpClient for {self._peer} is closed")
         raise_for(_native.lib.chorus_client_flush(self._handle), closed=ConnectionClosedError,
                   lost=ConnectionClosedError)
+
+    @property
+    def session_start(self) -> int:
+        """The samples of this client's session the server had committed when it connected (0 for
+        a new session): a process continuing a dead one's ``session`` carries on from there."""
+        return _native.lib.chorus_client_session_start(self._handle)
 
     @property
     def unacked(self) -> int:

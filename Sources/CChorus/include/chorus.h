@@ -198,6 +198,15 @@ chorus_status chorus_server_metrics_get(const chorus_server *server, chorus_serv
 chorus_status chorus_client_connect(const char *host, uint16_t port, const chorus_schema *schema,
                                     chorus_protocol protocol, const uint8_t *secret, size_t secret_length,
                                     size_t window, int64_t connect_timeout_ns, chorus_client **out);
+/* Connects (v2) continuing the session `session` (16 bytes) that another client, e.g. a process
+ * that died, began; `table` may be NULL (the default table). Where the session stood is
+ * chorus_client_session_start: new samples are numbered from there. */
+chorus_status chorus_client_connect_session(const char *host, uint16_t port, const chorus_schema *schema,
+                                            const char *table, const uint8_t *secret, size_t secret_length,
+                                            const uint8_t session[16], size_t window, int64_t connect_timeout_ns,
+                                            chorus_client **out);
+/* The samples of the client's session the server had committed when it connected (0: a new one). */
+uint64_t chorus_client_session_start(chorus_client *client);
 /* Closes (if not already) and frees the client. */
 void chorus_client_free(chorus_client *client);
 

@@ -15,8 +15,11 @@ public struct SessionID: Hashable, Sendable, CustomStringConvertible {
         self.low = low
     }
 
-    init(bytes: ArraySlice<UInt8>) {
-        precondition(bytes.count == 16)
+    /// Bytes on the wire: `high` then `low`, little-endian.
+    package static let byteCount = 16
+
+    package init(bytes: ArraySlice<UInt8>) {
+        precondition(bytes.count == Self.byteCount)
         var reader = WireReader(bytes)
         high = reader.read(UInt64.self)!
         low = reader.read(UInt64.self)!
