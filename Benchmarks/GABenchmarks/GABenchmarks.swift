@@ -59,4 +59,27 @@ let benchmarks: @Sendable () -> Void = {
             }
         }
     }
+
+    // The no-barrier coordinator's own work per result: hand an individual out (a tournament
+    // and a mutation), take its report (pool update); 8 workers, the best re-evaluated every 256
+    // results. Each run starts once 4 × the pool has been evaluated (the pool full, genomes a few
+    // mutations deep); throughput counts results.
+    for poolSize in [64, 1_024] {
+        Benchmark("no-barrier engine: next + report, pool \(poolSize)",
+                  configuration: .init(metrics: [.wallClock, .throughput], scalingFactor: .kilo)) { benchmark in
+            var engine = SteadyStateEngine(configuration: .init(poolSize: poolSize, tournamentSize: 4, evaluations: Int.max / 2,
+                                                                seed: 3, reevaluationInterval: 256))
+            func step(_ result: Int) {
+                let worker = result & 7
+                for individual in engine.next(1, for: worker) {
+                    try? engine.report(individual.number, fitness: Float(individual.number % 997), from: worker)
+                }
+            }
+            for result in 0..<4 * poolSize { step(result) }
+            benchmark.startMeasurement()
+            for result in benchmark.scaledIterations { step(result) }
+            benchmark.stopMeasurement()
+            blackHole(engine.best)
+        }
+    }
 }

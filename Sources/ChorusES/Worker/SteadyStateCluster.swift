@@ -12,8 +12,8 @@ public final class SteadyStateCluster<W: SteadyStateWorker>: Sendable {
     /// What a run did.
     public struct Report: Sendable {
         /// The final pool, best first.
-        public let pool: [(genome: Genome, fitness: Float)]
-        /// Individuals each worker scored.
+        public let pool: [SteadyStateEngine.Member]
+        /// Individuals each worker scored (re-evaluations included).
         public let evaluatedByWorker: [Int]
         public let seconds: Double
         /// Workers whose `evaluate` threw; their individuals went back into the budget.
@@ -40,18 +40,24 @@ public final class SteadyStateCluster<W: SteadyStateWorker>: Sendable {
             Thread { [makeWorker] in
                 defer { group.leave() }
                 let worker = makeWorker(index)
-                while let individuals = state.take(cores) {
+                while let individuals = state.take(cores, for: index) {
                     do {
                         let fitness = try worker.evaluate(individuals)
-                        precondition(fitness.count == individuals.count, "a worker must score every individual")
-                        let (evaluated, best) = state.update { engine in
-                            for (individual, value) in zip(individuals, fitness) { engine.report(individual, fitness: value) }
-                            return (engine.evaluated, engine.best?.fitness ?? -.infinity)
+                        guard fitness.count == individuals.count else {
+                            throw EngineRejection(.invalid, "\(fitness.count) scores for \(individuals.count) individuals")
                         }
+                        let (evaluated, best) = try state.update { engine in
+                            Result { () throws(EngineRejection) in
+                                for (individual, value) in zip(individuals, fitness) {
+                                    try engine.report(individual.number, fitness: value, from: index)
+                                }
+                                return (engine.evaluated, engine.best?.fitness ?? -.infinity)
+                            }
+                        }.get()
                         counts.withLock { $0[index] += individuals.count }
                         onReport(evaluated, best)
                     } catch {
-                        state.update { engine in individuals.forEach { engine.abandon($0) } }
+                        _ = state.update { engine in engine.workerLeft(index) }
                         failures.withLock { $0.append("worker \(index): \(error)") }
                         return
                     }
@@ -83,11 +89,11 @@ private final class SharedEngine: @unchecked Sendable {
     }
 
     /// Up to `count` individuals, waiting while there are none but the run is not over; `nil` once it is.
-    func take(_ count: Int) -> [SteadyStateEngine.Individual]? {
+    func take(_ count: Int, for worker: Int) -> [SteadyStateEngine.Individual]? {
         lock.lock()
         defer { lock.unlock() }
         while true {
-            let individuals = engine.next(count)
+            let individuals = engine.next(count, for: worker)
             if !individuals.isEmpty { return individuals }
             if engine.isFinished { return nil }
             _ = lock.wait(on: .changed, until: nil)
