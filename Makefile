@@ -182,7 +182,8 @@ bench-replay: system-deps venv reverb-venv
 	$(SWIFT) build -c release --product ChorusC
 	$(VENV)/bin/python Benchmarks/compare/replay_compare.py $(REPLAY_COMPARE)
 
-## Regenerates Sources/ChorusEvochi/Generated from Schemas/evochi/v1/evochi.proto with Debian's
+## Regenerates Sources/ChorusEvochi/Generated from Schemas/evochi/v1/evochi.proto and
+## Schemas/chorus/steadystate/v1/steady_state.proto with Debian's
 ## protoc and the plugins of the pinned swift-protobuf and grpc-swift-protobuf packages. The
 ## output is committed; builds never run the generators.
 protos:
@@ -195,7 +196,7 @@ protos:
 		--plugin=protoc-gen-grpc-swift-2=$$($(SWIFT) build --show-bin-path)/protoc-gen-grpc-swift-2 \
 		--swift_out=Sources/ChorusEvochi/Generated --swift_opt=Visibility=Internal \
 		--grpc-swift-2_out=Sources/ChorusEvochi/Generated --grpc-swift-2_opt=Visibility=Internal,Server=true,Client=true \
-		evochi/v1/evochi.proto
+		evochi/v1/evochi.proto chorus/steadystate/v1/steady_state.proto
 
 clean:
 	rm -rf .build .build-tsan .build-asan .build-fuzz Benchmarks/.build dist

@@ -6,7 +6,9 @@ import Foundation
 import Logging
 
 /// `chorus coordinator`: an Evochi v1 coordinator. Python `evochi` workers and `chorus worker`
-/// join it over gRPC; it runs the epochs and exits when the run is over.
+/// join it over gRPC; it runs the epochs and exits when the run is over. With `--mode
+/// steady-state` it runs the genetic algorithm without generations instead (our own gRPC
+/// service, `chorus worker --mode steady-state`).
 struct CoordinatorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "coordinator",
@@ -14,7 +16,14 @@ struct CoordinatorCommand: ParsableCommand {
         discussion: "Exits 0 when the run is over; SIGINT/SIGTERM stop it early (the checkpoint keeps the progress)."
     )
 
-    @Option(help: "Members per epoch.") var population: Int
+    enum Mode: String, ExpressibleByArgument, CaseIterable {
+        case epochs, steadyState = "steady-state"
+    }
+
+    @Option(help: "epochs: ES (or GA) in epochs over Evochi v1; steady-state: the GA without generations.")
+    var mode = Mode.epochs
+    @Option(help: "Members per epoch (epochs mode).") var population: Int?
+    @OptionGroup(title: "Steady-state mode") var steadyState: SteadyStateOptions
     @Option(help: "Epochs to run (0: until stopped).") var maxEpochs = 0
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0: any free port; the chosen one is printed).") var port = 8080
@@ -29,7 +38,8 @@ struct CoordinatorCommand: ParsableCommand {
     @OptionGroup var observability: ObservabilityOptions
 
     func validate() throws {
-        guard population >= 1 else { throw ValidationError("--population must be at least 1") }
+        if mode == .steadyState { return }
+        guard let population, population >= 1 else { throw ValidationError("--population must be at least 1") }
         guard maxEpochs >= 0, shareInterval >= 1, maxWorkers >= 0 else {
             throw ValidationError("--max-epochs and --max-workers must be ≥ 0, --share-interval ≥ 1")
         }
@@ -40,9 +50,15 @@ struct CoordinatorCommand: ParsableCommand {
 
     func run() throws {
         StopSignals.blockInEveryThread()
+        let secret = try loadSecret(joinSecretFile).map { String(decoding: $0, as: UTF8.self) }
+        var logger = Logger(label: "chorus.coordinator")
+        if quiet { logger.logLevel = max(logger.logLevel, .warning) }
+        if mode == .steadyState {
+            return try steadyState.run(host: host, port: port, joinSecret: secret, logger: logger)
+        }
+        let population = population!
         let registry = observability.bootstrap()
         let monitor = TrainingMonitor(population: population)
-        let secret = try loadSecret(joinSecretFile).map { String(decoding: $0, as: UTF8.self) }
         let engine = EngineConfiguration(
             populationSize: population,
             maxEpochs: maxEpochs,
@@ -55,8 +71,6 @@ struct CoordinatorCommand: ParsableCommand {
         )
         let clock = ContinuousClock()
         let start = clock.now
-        var logger = Logger(label: "chorus.coordinator")
-        if quiet { logger.logLevel = max(logger.logLevel, .warning) }
         let coordinator = try EvochiCoordinator(
             configuration: EvochiConfiguration(engine: engine, host: host, port: port, joinSecret: secret),
             logger: logger,

@@ -1,8 +1,10 @@
 import ArgumentParser
+import ChorusES
 import ChorusEvochi
 import Foundation
 
-/// `chorus worker`: a Swift ES worker that joins an Evochi v1 coordinator.
+/// `chorus worker`: a Swift ES worker that joins an Evochi v1 coordinator, or (`--mode
+/// steady-state`) a GA worker of a steady-state coordinator.
 struct WorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
@@ -14,6 +16,8 @@ struct WorkerCommand: ParsableCommand {
         case cartpole
     }
 
+    @Option(help: "epochs: an Evochi v1 ES worker; steady-state: a GA worker of `chorus coordinator --mode steady-state`.")
+    var mode = CoordinatorCommand.Mode.epochs
     @Option(help: "The environment.") var env = Environment.cartpole
     @Option(help: "Most members evaluated per task.") var cores = 4
     @Option(help: "The coordinator's address.") var host = "127.0.0.1"
@@ -30,6 +34,7 @@ struct WorkerCommand: ParsableCommand {
 
     func run() throws {
         let secret = try loadSecret(joinSecretFile).map { String(decoding: $0, as: UTF8.self) }
+        if mode == .steadyState { return try runSteadyState(joinSecret: secret) }
         let client = EvochiWorkerClient(host: host, port: port, cores: cores, joinSecret: secret)
         let training = self.training
         let (quiet, evaluateDelay, optimizeDelay) = (self.quiet, self.evaluateDelay, self.optimizeDelay)
@@ -41,5 +46,21 @@ struct WorkerCommand: ParsableCommand {
         if let final {
             say("worker: final state digest \(String(final.digest, radix: 16)) (\(final.optimizer.steps) updates)")
         }
+    }
+
+    /// GA individuals on CartPole: each genome rebuilt through a cache of recent ones (a child's
+    /// parent is usually there), scored over `--episodes` episodes seeded by its number.
+    private func runSteadyState(joinSecret: String?) throws {
+        let client = SteadyStateWorkerClient(host: host, port: port, cores: cores, joinSecret: joinSecret)
+        let (policy, task, sigma, quiet, delay) = (training.policy, training.task, training.sigma, self.quiet, evaluateDelay)
+        let outcome = try waitFor {
+            try await client.run(log: { line in if !quiet { say("worker: \(line)") } }) {
+                SteadyStateGAWorker(decoder: GenomeDecoder(layout: policy.layout, sigma: sigma, initialization: .scaledNormal,
+                                                           cacheCapacity: 64),
+                                    delay: delay) { parameters, number in task.fitness(of: parameters, epoch: number, member: 0) }
+            }
+        }
+        say("worker: \(outcome.evaluatedHere) individuals scored here; run: \(outcome.evaluated) evaluated, "
+            + "\(outcome.reevaluated) re-evaluations, best \(outcome.best.map { String(format: "%.2f", $0.fitness) } ?? "none")")
     }
 }

@@ -91,21 +91,8 @@ public actor EvochiCoordinator {
     /// Serves until the run is over and its workers were told (or ``stop()`` was called).
     /// `onListening` receives the bound port (useful with port 0).
     public func run(onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
-        let transport = HTTP2ServerTransport.Posix(
-            // An address with a colon is IPv6 (e.g. "::1", "::").
-            address: configuration.host.contains(":") ? .ipv6(host: configuration.host, port: configuration.port)
-                                                      : .ipv4(host: configuration.host, port: configuration.port),
-            transportSecurity: .plaintext,
-            config: .defaults { $0.rpc.maxRequestPayloadSize = configuration.maxRequestBytes }
-        )
-        let server = GRPCServer(transport: transport, services: [EvochiService(coordinator: self)])
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.serve() }
-            let listening = try await transport.listeningAddress
-            guard let (host, port) = listening.ipv4.map({ ($0.host, $0.port) }) ?? listening.ipv6.map({ ("[\($0.host)]", $0.port) }) else {
-                server.beginGracefulShutdown()
-                throw RPCError(code: .internalError, message: "the coordinator is not listening on IPv4 or IPv6")
-            }
+        try await CoordinatorSupport.serve(EvochiService(coordinator: self), host: configuration.host,
+                                           port: configuration.port, maxRequestBytes: configuration.maxRequestBytes) { host, port in
             onListening(port)
             logger.info("listening on \(host):\(port)", metadata: [
                 "population": "\(configuration.engine.populationSize)", "max_epochs": "\(configuration.engine.maxEpochs)",
@@ -121,9 +108,7 @@ public actor EvochiCoordinator {
             while !streams.isEmpty && clock.now < deadline {
                 try await Task.sleep(for: .milliseconds(50))
             }
-            server.beginGracefulShutdown()
             for stream in streams.values { stream.outlet.finish() }
-            try await group.waitForAll()
         }
     }
 
@@ -142,7 +127,7 @@ public actor EvochiCoordinator {
     func subscribe(
         cores: Int, secret: String?
     ) throws(RPCError) -> (WorkerID, AsyncStream<Outbound>, AsyncStream<Outbound>.Continuation) {
-        if let expected = configuration.joinSecret, !Self.constantTimeEqual(secret ?? "", expected) {
+        if let expected = configuration.joinSecret, !CoordinatorSupport.secretMatches(secret, expected) {
             logger.warning("refused a worker: wrong or missing join secret")
             throw RPCError(code: .permissionDenied, message: "a join secret is required (metadata x-chorus-join-secret)")
         }
@@ -154,7 +139,7 @@ public actor EvochiCoordinator {
             logger.warning("refused a worker: \(error.message)")
             throw RPCError(code: error.kind == .poolFull ? .resourceExhausted : .invalidArgument, message: error.message)
         }
-        let token = Self.newToken()
+        let token = CoordinatorSupport.newToken()
         streams[id] = Stream(token: token, outlet: outlet)
         workersByToken[token] = id
         logger.info("\(id) joined with \(cores) cores (phase \(engine.phase), \(streams.count) workers)")
@@ -211,7 +196,7 @@ public actor EvochiCoordinator {
             return false
         case .rejected(let rejection):
             logger.warning("refused a request of \(id): \(rejection.message)")
-            throw RPCError(code: Self.statusCode(for: rejection.kind), message: rejection.message)
+            throw RPCError(code: CoordinatorSupport.statusCode(for: rejection.kind), message: rejection.message)
         }
     }
 
@@ -253,29 +238,5 @@ public actor EvochiCoordinator {
             \(id) sent a state of \(state.count) bytes; Python evochi workers with default settings \
             cannot receive more than 4 MiB and will fail to join
             """)
-    }
-
-    private static func statusCode(for kind: EngineRejection.Kind) -> RPCError.Code {
-        switch kind {
-        case .unknownWorker: .unauthenticated
-        case .unknownTask: .notFound
-        case .invalid: .invalidArgument
-        case .poolFull: .resourceExhausted
-        }
-    }
-
-    /// 128 random bits as hex: opaque to workers, bound to one worker record.
-    private static func newToken() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<2).map { _ in
-            let hex = String(generator.next() as UInt64, radix: 16)
-            return String(repeating: "0", count: 16 - hex.count) + hex
-        }.joined()
-    }
-
-    private static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 }

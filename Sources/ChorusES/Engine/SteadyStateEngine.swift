@@ -41,6 +41,11 @@ public struct SteadyStateEngine: Sendable {
     public struct Individual: Hashable, Sendable {
         public let number: Int
         public let genome: Genome
+
+        public init(number: Int, genome: Genome) {
+            self.number = number
+            self.genome = genome
+        }
     }
 
     /// An evaluated individual the pool keeps.
@@ -127,15 +132,7 @@ public struct SteadyStateEngine: Sendable {
     /// member's mean. Refused, changing nothing, when `number` is not out with `worker` or the
     /// fitness is not a finite number.
     public mutating func report(_ number: Int, fitness: Float, from worker: Int = 0) throws(EngineRejection) {
-        guard let handout = handedOut[number] else {
-            throw EngineRejection(.unknownTask, number < numbered && number >= 0
-                ? "individual \(number) is not out: already reported, or given back when its worker left"
-                : "individual \(number) was never handed out")
-        }
-        guard handout.worker == worker else {
-            throw EngineRejection(.unknownTask, "individual \(number) was given to worker \(handout.worker), not \(worker)")
-        }
-        guard fitness.isFinite else { throw EngineRejection(.invalid, "the fitness of individual \(number) is \(fitness)") }
+        let handout = try handout(number, fitness: fitness, from: worker, genome: nil)
         handedOut[number] = nil
         resultsSinceReevaluation += 1
         if let member = handout.reevaluates {
@@ -151,6 +148,28 @@ public struct SteadyStateEngine: Sendable {
         } else if let worst = pool.indices.min(by: { pool[$0].fitness < pool[$1].fitness }), fitness > pool[worst].fitness {
             pool[worst] = member
         }
+    }
+
+    /// Refuses, with the reason, what ``report(_:fitness:from:)`` would refuse; and, when the
+    /// worker sent back the genome it evaluated, one that is not the genome it was given.
+    public func check(_ number: Int, fitness: Float, from worker: Int, genome: Genome? = nil) throws(EngineRejection) {
+        _ = try handout(number, fitness: fitness, from: worker, genome: genome)
+    }
+
+    private func handout(_ number: Int, fitness: Float, from worker: Int, genome: Genome?) throws(EngineRejection) -> Handout {
+        guard let handout = handedOut[number] else {
+            throw EngineRejection(.unknownTask, number < numbered && number >= 0
+                ? "individual \(number) is not out: already reported, or given back when its worker left"
+                : "individual \(number) was never handed out")
+        }
+        guard handout.worker == worker else {
+            throw EngineRejection(.unknownTask, "individual \(number) was given to worker \(handout.worker), not \(worker)")
+        }
+        guard fitness.isFinite else { throw EngineRejection(.invalid, "the fitness of individual \(number) is \(fitness)") }
+        if let genome, genome != handout.individual.genome {
+            throw EngineRejection(.invalid, "individual \(number) came back with seeds that are not the ones handed out")
+        }
+        return handout
     }
 
     /// `worker` left: the new individuals it held go back to be handed out again (its
