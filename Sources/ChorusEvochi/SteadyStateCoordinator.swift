@@ -156,20 +156,27 @@ public actor SteadyStateCoordinator {
 
     func ask(token: String, count: Int) throws(RPCError) -> Chorus_Steadystate_V1_AskResponse {
         if isOver { return .with { $0.finished = true } }
-        let member = try self.member(token)
-        let individuals = engine.next(max(0, count), for: member.id)
+        let individuals = handOut(count, to: try member(token))
         return .with {
-            $0.individuals = individuals.map { individual in
-                .with {
-                    $0.number = UInt64(individual.number)
-                    $0.seeds = individual.genome.seeds
-                }
-            }
+            $0.individuals = individuals
             $0.finished = isOver
         }
     }
 
-    func report(token: String, results: [Chorus_Steadystate_V1_Result]) throws(RPCError) -> Chorus_Steadystate_V1_ReportResponse {
+    /// Up to `count` individuals for `member`, as the wire carries them.
+    private func handOut(_ count: Int, to member: Member) -> [Chorus_Steadystate_V1_Individual] {
+        engine.next(max(0, count), for: member.id).map { individual in
+            .with {
+                $0.number = UInt64(individual.number)
+                $0.seeds = individual.genome.seeds
+            }
+        }
+    }
+
+    /// Applies a report, all or nothing; then, when `ask` > 0, hands out the next individuals.
+    func report(token: String, results: [Chorus_Steadystate_V1_Result], ask: Int) throws(RPCError)
+        -> Chorus_Steadystate_V1_ReportResponse
+    {
         if isOver {
             return .with {
                 $0.evaluated = UInt64(engine.evaluated)
@@ -193,9 +200,11 @@ public actor SteadyStateCoordinator {
         }
         resultsByWorker[member.id, default: 0] += results.count
         onResult(engine.evaluated, engine.best?.fitness ?? -.infinity)
+        let next = isOver ? [] : handOut(ask, to: member)
         return .with {
             $0.evaluated = UInt64(engine.evaluated)
             $0.finished = isOver
+            $0.individuals = next
         }
     }
 

@@ -44,6 +44,7 @@ struct SteadyStateService: Chorus_Steadystate_V1_SteadyStateService.ServiceProto
         request: ServerRequest<Chorus_Steadystate_V1_ReportRequest>,
         context: ServerContext
     ) async throws -> ServerResponse<Chorus_Steadystate_V1_ReportResponse> {
-        ServerResponse(message: try await coordinator.report(token: request.message.token, results: request.message.results))
+        ServerResponse(message: try await coordinator.report(token: request.message.token, results: request.message.results,
+                                                             ask: Int(request.message.ask)))
     }
 }

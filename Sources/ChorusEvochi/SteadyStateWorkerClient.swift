@@ -134,37 +134,45 @@ public struct SteadyStateWorkerClient: Sendable {
     ) async throws {
         let hooks = HookThread(name: "chorus-steady-state-worker")
         defer { hooks.finish() }
-        while true {
-            let asked = try await client.ask(.with {
-                $0.token = token
-                $0.count = UInt32(clamping: cores)
-            })
-            if asked.finished { return }
-            guard !asked.individuals.isEmpty else {
+        var (given, finished) = try await ask(client, token: token)
+        while !finished {
+            guard !given.isEmpty else {
                 try await Task.sleep(for: retryDelay)
+                (given, finished) = try await ask(client, token: token)
                 continue
             }
-            guard asked.individuals.allSatisfy({ !$0.seeds.isEmpty && $0.number <= UInt64(Int.max) }) else {
+            guard given.allSatisfy({ !$0.seeds.isEmpty && $0.number <= UInt64(Int.max) }) else {
                 throw RPCError(code: .dataLoss, message: "the coordinator sent an individual without seeds or with a number out of range")
             }
-            let individuals = asked.individuals.map {
-                SteadyStateEngine.Individual(number: Int($0.number), genome: Genome(seeds: $0.seeds))
-            }
+            let individuals = given.map { SteadyStateEngine.Individual(number: Int($0.number), genome: Genome(seeds: $0.seeds)) }
             let fitness = try await hooks.run { try worker.evaluate(individuals) }
             guard fitness.count == individuals.count else {
                 throw RPCError(code: .internalError, message: "the worker scored \(fitness.count) of \(individuals.count) individuals")
             }
-            _ = try await client.report(.with {
+            // The report also asks for the next task: one call per task.
+            let reply = try await client.report(.with {
                 $0.token = token
-                $0.results = zip(asked.individuals, fitness).map { individual, value in
+                $0.results = zip(given, fitness).map { individual, value in
                     .with {
                         $0.number = individual.number
                         $0.fitness = value
                         $0.seeds = individual.seeds
                     }
                 }
+                $0.ask = UInt32(clamping: cores)
             })
             scored.withLock { $0 += individuals.count }
+            (given, finished) = (reply.individuals, reply.finished)
         }
+    }
+
+    private func ask(
+        _ client: Chorus_Steadystate_V1_SteadyStateService.Client<HTTP2ClientTransport.Posix>, token: String
+    ) async throws -> ([Chorus_Steadystate_V1_Individual], Bool) {
+        let asked = try await client.ask(.with {
+            $0.token = token
+            $0.count = UInt32(clamping: cores)
+        })
+        return (asked.individuals, asked.finished)
     }
 }

@@ -92,8 +92,13 @@ import Testing
                     #expect(error?.code == code && error?.message == message)
                 }
                 #expect(await coordinator.summary.evaluated == 0, "a refused report changes nothing, even its good results")
-                let accepted = try await client.report(.with { $0.token = joined.token; $0.results = [result(0, 1), result(1, 2)] })
+                let accepted = try await client.report(.with {
+                    $0.token = joined.token
+                    $0.results = [result(0, 1), result(1, 2)]
+                    $0.ask = 3
+                })
                 #expect(accepted.evaluated == 2)
+                #expect(accepted.individuals.map(\.number) == [2, 3, 4], "an accepted report hands out the next task")
                 let again = await #expect(throws: RPCError.self) {
                     try await client.report(.with { $0.token = joined.token; $0.results = [result(1, 2)] })
                 }

@@ -150,7 +150,7 @@ extension Chorus_Steadystate_V1_SteadyStateService {
         /// > does not hold (never given, another's, already reported, given back when it left), a fitness
         /// > that is not a finite number, or seeds that are not the ones handed out refuse the whole call
         /// > (INVALID_ARGUMENT or NOT_FOUND, with the reason) and change nothing. A token of a worker
-        /// > that has left: NOT_FOUND.
+        /// > that has left: NOT_FOUND. With `ask`, an accepted report also hands out the next individuals.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Chorus_Steadystate_V1_ReportRequest` messages.
@@ -221,7 +221,7 @@ extension Chorus_Steadystate_V1_SteadyStateService {
         /// > does not hold (never given, another's, already reported, given back when it left), a fitness
         /// > that is not a finite number, or seeds that are not the ones handed out refuse the whole call
         /// > (INVALID_ARGUMENT or NOT_FOUND, with the reason) and change nothing. A token of a worker
-        /// > that has left: NOT_FOUND.
+        /// > that has left: NOT_FOUND. With `ask`, an accepted report also hands out the next individuals.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Chorus_Steadystate_V1_ReportRequest` message.
@@ -291,7 +291,7 @@ extension Chorus_Steadystate_V1_SteadyStateService {
         /// > does not hold (never given, another's, already reported, given back when it left), a fitness
         /// > that is not a finite number, or seeds that are not the ones handed out refuse the whole call
         /// > (INVALID_ARGUMENT or NOT_FOUND, with the reason) and change nothing. A token of a worker
-        /// > that has left: NOT_FOUND.
+        /// > that has left: NOT_FOUND. With `ask`, an accepted report also hands out the next individuals.
         ///
         /// - Parameters:
         ///   - request: A `Chorus_Steadystate_V1_ReportRequest` message.
@@ -498,7 +498,7 @@ extension Chorus_Steadystate_V1_SteadyStateService {
         /// > does not hold (never given, another's, already reported, given back when it left), a fitness
         /// > that is not a finite number, or seeds that are not the ones handed out refuse the whole call
         /// > (INVALID_ARGUMENT or NOT_FOUND, with the reason) and change nothing. A token of a worker
-        /// > that has left: NOT_FOUND.
+        /// > that has left: NOT_FOUND. With `ask`, an accepted report also hands out the next individuals.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Chorus_Steadystate_V1_ReportRequest` message.
@@ -612,7 +612,7 @@ extension Chorus_Steadystate_V1_SteadyStateService {
         /// > does not hold (never given, another's, already reported, given back when it left), a fitness
         /// > that is not a finite number, or seeds that are not the ones handed out refuse the whole call
         /// > (INVALID_ARGUMENT or NOT_FOUND, with the reason) and change nothing. A token of a worker
-        /// > that has left: NOT_FOUND.
+        /// > that has left: NOT_FOUND. With `ask`, an accepted report also hands out the next individuals.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Chorus_Steadystate_V1_ReportRequest` message.
@@ -715,7 +715,7 @@ extension Chorus_Steadystate_V1_SteadyStateService.ClientProtocol {
     /// > does not hold (never given, another's, already reported, given back when it left), a fitness
     /// > that is not a finite number, or seeds that are not the ones handed out refuse the whole call
     /// > (INVALID_ARGUMENT or NOT_FOUND, with the reason) and change nothing. A token of a worker
-    /// > that has left: NOT_FOUND.
+    /// > that has left: NOT_FOUND. With `ask`, an accepted report also hands out the next individuals.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Chorus_Steadystate_V1_ReportRequest` message.
@@ -820,7 +820,7 @@ extension Chorus_Steadystate_V1_SteadyStateService.ClientProtocol {
     /// > does not hold (never given, another's, already reported, given back when it left), a fitness
     /// > that is not a finite number, or seeds that are not the ones handed out refuse the whole call
     /// > (INVALID_ARGUMENT or NOT_FOUND, with the reason) and change nothing. A token of a worker
-    /// > that has left: NOT_FOUND.
+    /// > that has left: NOT_FOUND. With `ask`, an accepted report also hands out the next individuals.
     ///
     /// - Parameters:
     ///   - message: request message to send.

@@ -211,6 +211,9 @@ nonisolated struct Chorus_Steadystate_V1_ReportRequest: Sendable {
 
   var results: [Chorus_Steadystate_V1_Result] = []
 
+  /// then hand out up to this many more, as Ask does (one call per task, not two)
+  var ask: UInt32 = 0
+
   var unknownFields = SwiftProtobuf.UnknownStorage()
 
   init() {}
@@ -225,6 +228,9 @@ nonisolated struct Chorus_Steadystate_V1_ReportResponse: Sendable {
   var evaluated: UInt64 = 0
 
   var finished: Bool = false
+
+  /// what `ask` asked for (only if the report was accepted)
+  var individuals: [Chorus_Steadystate_V1_Individual] = []
 
   var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -618,7 +624,7 @@ nonisolated extension Chorus_Steadystate_V1_Result: SwiftProtobuf.Message, Swift
 
 nonisolated extension Chorus_Steadystate_V1_ReportRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = _protobuf_package + ".ReportRequest"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}token\0\u{1}results\0")
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}token\0\u{1}results\0\u{1}ask\0")
 
   mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -628,6 +634,7 @@ nonisolated extension Chorus_Steadystate_V1_ReportRequest: SwiftProtobuf.Message
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.token) }()
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.results) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.ask) }()
       default: break
       }
     }
@@ -640,12 +647,16 @@ nonisolated extension Chorus_Steadystate_V1_ReportRequest: SwiftProtobuf.Message
     if !self.results.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.results, fieldNumber: 2)
     }
+    if self.ask != 0 {
+      try visitor.visitSingularUInt32Field(value: self.ask, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   static func ==(lhs: Chorus_Steadystate_V1_ReportRequest, rhs: Chorus_Steadystate_V1_ReportRequest) -> Bool {
     if lhs.token != rhs.token {return false}
     if lhs.results != rhs.results {return false}
+    if lhs.ask != rhs.ask {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -653,7 +664,7 @@ nonisolated extension Chorus_Steadystate_V1_ReportRequest: SwiftProtobuf.Message
 
 nonisolated extension Chorus_Steadystate_V1_ReportResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = _protobuf_package + ".ReportResponse"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}evaluated\0\u{1}finished\0")
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}evaluated\0\u{1}finished\0\u{1}individuals\0")
 
   mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -663,6 +674,7 @@ nonisolated extension Chorus_Steadystate_V1_ReportResponse: SwiftProtobuf.Messag
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularUInt64Field(value: &self.evaluated) }()
       case 2: try { try decoder.decodeSingularBoolField(value: &self.finished) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.individuals) }()
       default: break
       }
     }
@@ -675,12 +687,16 @@ nonisolated extension Chorus_Steadystate_V1_ReportResponse: SwiftProtobuf.Messag
     if self.finished != false {
       try visitor.visitSingularBoolField(value: self.finished, fieldNumber: 2)
     }
+    if !self.individuals.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.individuals, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   static func ==(lhs: Chorus_Steadystate_V1_ReportResponse, rhs: Chorus_Steadystate_V1_ReportResponse) -> Bool {
     if lhs.evaluated != rhs.evaluated {return false}
     if lhs.finished != rhs.finished {return false}
+    if lhs.individuals != rhs.individuals {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
