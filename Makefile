@@ -80,7 +80,7 @@ test: deps venv evochi-venv
 		echo $$? > $(RESULTS)/swift.status
 	@$(SWIFT) build --product chorus && $(SWIFT) build --product ChorusC && \
 		CHORUS=$$($(SWIFT) build --show-bin-path)/chorus \
-		CHORUS_LIBRARY=$$($(SWIFT) build --show-bin-path)/libChorusC.so CHORUS_EVOCHI_PYTHON=$(EVOCHI_VENV)/bin/python \
+		CHORUS_LIBRARY=$$($(SWIFT) build --show-bin-path)/libChorusC.so CHORUS_EVOCHI_PYTHON=$(CURDIR)/$(EVOCHI_VENV)/bin/python \
 		$(VENV)/bin/python -m pytest -q Tests/Interop --ignore=Tests/Interop/evochi --junitxml=$(RESULTS)/interop.xml; \
 		echo $$? > $(RESULTS)/interop.status
 	@$(MAKE) --no-print-directory wheel WHEEL_CONFIG=debug WHEEL_DIR=$(RESULTS)/wheel > $(RESULTS)/wheel.log 2>&1; \

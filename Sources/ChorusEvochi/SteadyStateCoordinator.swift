@@ -157,10 +157,7 @@ public actor SteadyStateCoordinator {
     func ask(token: String, count: Int) throws(RPCError) -> Chorus_Steadystate_V1_AskResponse {
         if isOver { return .with { $0.finished = true } }
         let individuals = handOut(count, to: try member(token))
-        return .with {
-            $0.individuals = individuals
-            $0.finished = isOver
-        }
+        return .with { $0.individuals = individuals }
     }
 
     /// Up to `count` individuals for `member`, as the wire carries them.

@@ -1,5 +1,5 @@
-"""Shared helpers for the interop tests: the `chorus` binary built by `make test`, and child
-processes stopped when each test ends."""
+"""Shared helpers for the interop tests: the `chorus` binary built by `make test`, child
+processes stopped when each test ends, and the state digest of the undisturbed ES run."""
 import os
 import socket
 import subprocess
@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from child_process import Child
+from swift_es_runs import undisturbed_digest
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -49,3 +50,10 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def undisturbed(chorus) -> str:
+    """The digest two undisturbed Swift workers end the standard ES run with (swift_es_runs),
+    the state every disturbed run of it must end in."""
+    return undisturbed_digest(chorus, free_port())

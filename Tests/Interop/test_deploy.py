@@ -69,7 +69,8 @@ def test_every_container_runs_options_the_command_has(manifests, chorus):
 
 
 def test_services_secrets_ports_and_scrape_annotations_fit_together(manifests):
-    pods = {r["metadata"]["name"]: r["spec"]["template"] for r in manifests if r["kind"] in ("Deployment", "StatefulSet")}
+    pods = {r["metadata"]["name"]: r["spec"]["template"] for r in manifests
+            if r["kind"] in ("Deployment", "StatefulSet")}
     secret_keys = {r["metadata"]["name"]: set(r["stringData"]) for r in manifests if r["kind"] == "Secret"}
     for service in (r for r in manifests if r["kind"] == "Service"):
         selected = [t for t in pods.values()
@@ -105,7 +106,8 @@ def test_dockerfile_builds_the_command_from_files_that_exist():
     assert re.search(r'\.executable\(name: "chorus"', (ROOT / "Package.swift").read_text())
     assert "--product chorus" in text and "COPY --from=build /out/chorus" in text
     learner_schema = "cartpole-trajectory.json"
-    assert (ROOT / "Schemas" / learner_schema).exists() and learner_schema in (DEPLOY / "k8s" / "learner.yaml").read_text()
+    assert (ROOT / "Schemas" / learner_schema).exists()
+    assert learner_schema in (DEPLOY / "k8s" / "learner.yaml").read_text()
 
 
 def test_slurm_script_runs_an_es_run_to_its_end(chorus, tmp_path):

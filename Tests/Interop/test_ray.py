@@ -17,7 +17,7 @@ import pytest
 
 from child_process import Child
 from conftest import HERE, ROOT, free_port
-from test_swift_worker_faults import DIGEST, coordinator, undisturbed  # noqa: F401  (a fixture)
+from swift_es_runs import DIGEST, coordinator
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (make venv installs it)")
 os.environ.setdefault("CHORUS_LIBRARY", str(ROOT / ".build" / "debug" / "libChorusC.so"))
@@ -135,12 +135,14 @@ def test_evochi_workers_hosted_by_ray_one_killed_mid_epoch_end_in_the_expected_s
                                                                                      tmp_path):
     """The unchanged PyPI evochi worker (Tests/Interop/evochi/recording_worker.py, under the
     evochi venv's Python 3.12) in Ray actors; the one killed comes back as a new worker."""
-    evochi_python = os.environ.get("CHORUS_EVOCHI_PYTHON", str(ROOT / ".build" / "venv-evochi" / "bin" / "python"))
+    default = ROOT / ".build" / "venv-evochi" / "bin" / "python"
+    evochi_python = os.path.abspath(os.environ.get("CHORUS_EVOCHI_PYTHON", default))  # the script runs elsewhere
     if not os.path.exists(evochi_python):
         pytest.skip(f"no evochi venv at {evochi_python} (make evochi-venv makes it)")
     population, epochs = 20, 5
-    expected = subprocess.run([evochi_python, "-c", f"import recording_worker as r; print(r.expected_final({population}, {epochs}))"],
-                              cwd=HERE / "evochi", capture_output=True, text=True, check=True).stdout.strip()
+    script = f"import recording_worker as r; print(r.expected_final({population}, {epochs}))"
+    expected = subprocess.run([evochi_python, "-c", script], cwd=HERE / "evochi", capture_output=True, text=True,
+                              check=True).stdout.strip()
     port = free_port()
     server = processes(chorus, "coordinator", "--port", port, "--population", population, "--max-epochs", epochs,
                        "--share-interval", 2, "--reissue-after", 1)

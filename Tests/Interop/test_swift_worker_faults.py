@@ -6,49 +6,8 @@ import re
 import signal
 import time
 
-import pytest
-
-from child_process import Child
 from conftest import free_port
-
-POPULATION, EPOCHS = 24, 8
-DIGEST = r"final state digest ([0-9a-f]+) \((\d+) updates\)"
-
-
-def coordinator(processes, chorus, port, *args):
-    process = processes(chorus, "coordinator", "--port", port, "--population", POPULATION, "--max-epochs", EPOCHS,
-                        *args)
-    process.wait_for(r"coordinator: listening on", timeout=30)
-    return process
-
-
-def worker(processes, chorus, port, *args):
-    return processes(chorus, "worker", "--port", port, "--cores", 4, *args)
-
-
-def final_digest(process) -> str:
-    assert process.finish(timeout=120) == 0, process.output()
-    digest, updates = process.wait_for(DIGEST, timeout=5).groups()
-    assert int(updates) == EPOCHS
-    return digest
-
-
-@pytest.fixture(scope="module")
-def undisturbed(chorus) -> str:
-    """The digest two undisturbed workers end with."""
-    port = free_port()
-    started = [Child([chorus, "coordinator", "--port", port, "--population", POPULATION, "--max-epochs", EPOCHS])]
-    try:
-        started[0].wait_for(r"coordinator: listening on", timeout=30)
-        started += [Child([chorus, "worker", "--port", port, "--cores", 4]) for _ in range(2)]
-        digests = {final_digest(w) for w in started[1:]}
-        assert started[0].finish(timeout=30) == 0, started[0].output()
-        assert len(digests) == 1
-        return digests.pop()
-    finally:
-        for child in started:
-            child.stop()
-
+from swift_es_runs import coordinator, final_digest, worker
 
 def test_workers_killed_frozen_and_joining_end_in_the_undisturbed_state(processes, chorus, undisturbed):
     port = free_port()

@@ -123,14 +123,13 @@ class RolloutFleet(_ActorGroup):
         if num_actors < 1:
             raise ValueError(f"num_actors must be at least 1, not {num_actors}")
         fleet = os.urandom(12)
-        actor = ray.remote(_RolloutActor).options(max_restarts=max_restarts, max_task_retries=-1,
-                                                  **(actor_options or {}))
+        actor_class = ray.remote(_RolloutActor).options(max_restarts=max_restarts, max_task_retries=-1,
+                                                        **(actor_options or {}))
         client_options = {"secret": secret, "table": table, "max_inflight_msgs": max_inflight_msgs}
-        self.actors = [actor.remote(rollout, index, fleet + index.to_bytes(4, "little"), host, port, data_sample,
-                                    client_options)
+        self.actors = [actor_class.remote(rollout, index, fleet + index.to_bytes(4, "little"), host, port,
+                                          data_sample, client_options)
                        for index in range(num_actors)]
-        self._runs = [actor.run.remote() for actor in self.actors]
-
+        self._runs = [handle.run.remote() for handle in self.actors]
 
 
 def _die_with_parent() -> None:
@@ -176,10 +175,10 @@ class WorkerProcesses(_ActorGroup):
                  max_restarts: int = -1):
         if num_workers < 1:
             raise ValueError(f"num_workers must be at least 1, not {num_workers}")
-        actor = ray.remote(_ProcessActor).options(max_restarts=max_restarts, max_task_retries=-1,
-                                                  **(actor_options or {}))
+        actor_class = ray.remote(_ProcessActor).options(max_restarts=max_restarts, max_task_retries=-1,
+                                                        **(actor_options or {}))
         commands = [[str(part) for part in (command(index) if callable(command) else command)]
                     for index in range(num_workers)]
-        self.actors = [actor.remote(commands[index], index, env) for index in range(num_workers)]
-        self._runs = [actor.run.remote() for actor in self.actors]
+        self.actors = [actor_class.remote(commands[index], index, env) for index in range(num_workers)]
+        self._runs = [handle.run.remote() for handle in self.actors]
 

@@ -103,26 +103,23 @@ public struct SteadyStateEngine: Sendable {
     /// when a re-evaluation is due, then new ones (none once the budget is handed out).
     public mutating func next(_ count: Int, for worker: Int = 0) -> [Individual] {
         var given: [Individual] = []
-        var budget = configuration.evaluations - evaluated - newOut
-        while given.count < count, budget > 0 {
-            if let individual = returned.popLast() {
-                hand(individual, to: worker, reevaluating: nil)
-                given.append(individual)
-                budget -= 1
-            } else if resultsSinceReevaluation >= configuration.reevaluationInterval, configuration.reevaluationInterval > 0,
+        // New individuals left to hand out (re-evaluations come on top).
+        while given.count < count, configuration.evaluations - evaluated - newOut > 0 {
+            let individual: Individual
+            var member: Int?
+            if let back = returned.popLast() {
+                individual = back
+            } else if configuration.reevaluationInterval > 0, resultsSinceReevaluation >= configuration.reevaluationInterval,
                       let best {
                 resultsSinceReevaluation = 0
-                let again = Individual(number: numbered, genome: best.genome)
+                (individual, member) = (Individual(number: numbered, genome: best.genome), best.number)
                 numbered += 1
-                hand(again, to: worker, reevaluating: best.number)
-                given.append(again)
             } else {
-                let individual = Individual(number: numbered, genome: genome(of: numbered))
+                individual = Individual(number: numbered, genome: genome(of: numbered))
                 numbered += 1
-                hand(individual, to: worker, reevaluating: nil)
-                given.append(individual)
-                budget -= 1
             }
+            hand(individual, to: worker, reevaluating: member)
+            given.append(individual)
         }
         return given
     }
