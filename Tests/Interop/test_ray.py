@@ -33,6 +33,8 @@ WORKERS = 8
 def cluster():
     """A head node and a second node (4 CPUs each, the second with resource "second"), their
     workers able to import chorus and this folder's helpers; this process is the driver."""
+    # Token authentication off: the cluster listens on 127.0.0.1 only.
+    os.environ["RAY_AUTH_MODE"] = "disabled"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "Python" / "src"), str(HERE)]),
            "RAY_USAGE_STATS_ENABLED": "0"}
     port = free_port()

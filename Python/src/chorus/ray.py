@@ -21,7 +21,7 @@ import ray
 
 from chorus.tcp_client import TcpClient
 
-__all__ = ["RolloutFleet", "RolloutResult", "WorkerProcesses", "WorkerRun"]
+__all__ = ["RolloutFleet", "RolloutResult", "WorkerProcessKilled", "WorkerProcesses", "WorkerRun"]
 
 Rollout = Callable[[int, int], Iterable[Any]]
 """``rollout(worker_index, start)``: the samples of one worker from its ``start``-th on."""
@@ -43,6 +43,12 @@ class WorkerRun(NamedTuple):
     worker_index: int
     returncode: int
     output: str
+
+
+class WorkerProcessKilled(Exception):
+    """A hosted worker process was killed (SIGKILL or SIGTERM: its actor being killed, the OOM
+    killer, an operator). Ray runs the task again, on the restarted actor or the same one, and it
+    starts the process anew."""
 
 
 class _ActorGroup:
@@ -151,6 +157,10 @@ class _ProcessActor:
         # the actor: the parent-death signal follows that thread.
         finished = subprocess.run(self.command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                   env=self.env, preexec_fn=_die_with_parent, check=False)
+        # Ray may kill an actor's children before the actor itself: then this task would end with
+        # the killed process's status before Ray kills the actor. Killed is not finished.
+        if finished.returncode in (-signal.SIGKILL, -signal.SIGTERM):
+            raise WorkerProcessKilled(f"worker process {self.worker_index} was killed (signal {-finished.returncode})")
         return WorkerRun(self.worker_index, finished.returncode, finished.stdout)
 
 
@@ -161,6 +171,8 @@ class WorkerProcesses(_ActorGroup):
 
     A worker dies with its actor; Ray restarts the actor (up to ``max_restarts``), which starts
     the command again: to the coordinator, a lost worker and a new one joining, handled as any.
+    A process killed on its own (SIGKILL, SIGTERM) is started again too; one that exits, with any
+    status, or crashes on another signal ends its actor's run (``wait`` reports it).
 
     Args:
         command: the command line, or a function of the worker's index giving it.
@@ -180,5 +192,5 @@ class WorkerProcesses(_ActorGroup):
         commands = [[str(part) for part in (command(index) if callable(command) else command)]
                     for index in range(num_workers)]
         self.actors = [actor_class.remote(commands[index], index, env) for index in range(num_workers)]
-        self._runs = [handle.run.remote() for handle in self.actors]
+        self._runs = [handle.run.options(retry_exceptions=[WorkerProcessKilled]).remote() for handle in self.actors]
 
