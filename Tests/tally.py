@@ -41,8 +41,10 @@ def main(results: Path) -> int:
     if not list(results.glob("*.status")):
         total_failed = 1
         print("no test runner ran")
-    line = f"{total_passed} passed, {total_failed} failed"
-    print(line + (f", {total_skipped} skipped" if total_skipped else ""))
+    if total_skipped:
+        print(f"{total_skipped} skipped (each says why above)")
+    # The last line, alone and in this exact form, is what CI reads.
+    print(f"{total_passed} passed, {total_failed} failed")
     return 1 if total_failed else 0
 
 
