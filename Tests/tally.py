@@ -42,7 +42,7 @@ def main(results: Path) -> int:
         total_failed = 1
         print("no test runner ran")
     if total_skipped:
-        print(f"{total_skipped} skipped (each says why above)")
+        print(f"{total_skipped} skipped (the reasons are in the reports in {results})")
     # The last line, alone and in this exact form, is what CI reads.
     print(f"{total_passed} passed, {total_failed} failed")
     return 1 if total_failed else 0
