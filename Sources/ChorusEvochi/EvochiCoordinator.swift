@@ -1,7 +1,6 @@
 import ChorusES
 import Foundation
 import GRPCCore
-import GRPCNIOTransportHTTP2Posix
 import Logging
 
 /// An Evochi v1 coordinator: the gRPC service `evochi.v1.EvochiService` over an

@@ -1,7 +1,6 @@
 import ChorusES
 import Foundation
 import GRPCCore
-import GRPCNIOTransportHTTP2Posix
 import Logging
 
 /// The genetic algorithm without generations over the network: the gRPC service
