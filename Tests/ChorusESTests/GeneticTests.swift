@@ -62,6 +62,28 @@ import Testing
         #expect(next != algorithm.nextGeneration(of: population, rewards: rewards, generation: 2))
     }
 
+    @Test func workersCompactGenomesWithoutChangingAnyIndividual() {
+        let algorithm = GeneticAlgorithm(populationSize: 16, truncation: 4, seed: 8)
+        let worker = GAWorker(algorithm: algorithm, decoder: Self.decoder(cache: 64)) { _, _, _ in 0 }
+        let plain = Self.decoder(cache: 64)
+        var compacted = worker.initialize()
+        var uncompacted = compacted.population
+        for generation in 1 ... 60 {
+            let rewards = (0 ..< 16).map { Float(($0 * 7 + generation * 3) % 16) }
+            compacted = worker.optimize(compacted, epoch: generation, rewards: rewards)
+            uncompacted = algorithm.nextGeneration(of: uncompacted, rewards: rewards, generation: generation)
+            for (short, long) in zip(compacted.population, uncompacted) {
+                #expect(worker.parameters(of: short, in: compacted).map(\.bitPattern) == plain.parameters(of: long).map(\.bitPattern))
+            }
+        }
+        #expect(compacted.origin != nil)
+        #expect(compacted.population.map(\.seeds.count).max()! <= 10, "\(compacted.population.map(\.seeds.count))")
+        #expect(uncompacted.map(\.seeds.count).max()! > 40)
+        // A worker that joins with the compacted state decodes it alike.
+        let joiner = GAWorker(algorithm: algorithm, decoder: Self.decoder(cache: 0)) { _, _, _ in 0 }
+        #expect(joiner.parameters(of: compacted.population[5], in: compacted) == worker.parameters(of: compacted.population[5], in: compacted))
+    }
+
     @Test func theGASolvesCartPoleThroughTheEngine() async throws {
         let policy = Self.policy
         let task = CartPoleTask(policy: policy, episodes: 2, seed: 3)
@@ -76,7 +98,9 @@ import Testing
             }
         }
         let final = try WorkerHost<GAWorker>.decode(try await cluster.run().state)
-        let elite = Self.decoder(cache: 0).parameters(of: final.population[0])
+        let decoder = final.origin.map { GenomeDecoder(layout: policy.layout, sigma: 0.05, initialization: .exactly($0)) }
+            ?? Self.decoder(cache: 0)
+        let elite = decoder.parameters(of: final.population[0])
         #expect(CartPoleTests.evaluationReturn(elite, policy: policy) >= 475, "the elite's mean return over 20 fresh episodes")
     }
 }

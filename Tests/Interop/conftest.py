@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from child_process import Child
+from mujoco_install import installed_mujoco
 from swift_es_runs import undisturbed_digest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 
 @pytest.fixture(scope="session")
 def chorus() -> Path:
-    path = Path(os.environ.get("CHORUS", ROOT / ".build" / "debug" / "chorus"))
+    path = Path(os.environ.get("CHORUS", ROOT / ".build" / "debug" / "chorus")).resolve()
     assert path.exists(), f"{path} is missing: run `make test`, which builds it"
     return path
 
@@ -57,3 +58,10 @@ def undisturbed(chorus) -> str:
     """The digest two undisturbed Swift workers end the standard ES run with (swift_es_runs),
     the state every disturbed run of it must end in."""
     return undisturbed_digest(chorus, free_port())
+
+
+
+@pytest.fixture(scope="session")
+def mujoco_paths() -> dict[str, str]:
+    """CHORUS_MUJOCO_LIBRARY and CHORUS_MUJOCO_MODELS for the MuJoCo and Gymnasium in this venv."""
+    return installed_mujoco()

@@ -4,8 +4,8 @@ import Glibc
 import Darwin
 #endif
 
-/// A small multilayer perceptron policy for discrete actions: `tanh` hidden layers, a linear
-/// output, the action with the largest output wins (the first on ties).
+/// A small multilayer perceptron policy: `tanh` hidden layers, a linear output. For discrete
+/// actions the largest output wins (the first on ties); continuous actions use the outputs.
 ///
 /// Its parameters are a ``ParameterLayout`` of `weights.k` matrices and `bias.k` vectors, so
 /// any ``Strategy`` can perturb it, low-rank strategies without materialising the matrices.
@@ -30,16 +30,22 @@ public struct MLPPolicy: Sendable {
         [Float](repeating: 0, count: layout.count)
     }
 
-    /// The action `parameters` choose for `observation`.
+    /// The discrete action `parameters` choose for `observation`: the largest output's index.
     public func action(for observation: [Float], parameters: PerturbedParameters) -> Int {
+        let activations = outputs(for: observation, parameters: parameters)
+        var best = 0
+        for action in activations.indices where activations[action] > activations[best] { best = action }
+        return best
+    }
+
+    /// The last layer's outputs for `observation` (continuous actions use them as they are).
+    public func outputs(for observation: [Float], parameters: PerturbedParameters) -> [Float] {
         var activations = observation
         for layer in 0 ..< sizes.count - 1 {
             let output = parameters.apply(2 * layer, to: activations)
             activations = zip(output, parameters.vector(2 * layer + 1)).map { activation($0 + $1, layer: layer) }
         }
-        var best = 0
-        for action in activations.indices where activations[action] > activations[best] { best = action }
-        return best
+        return activations
     }
 
     /// The last layer's outputs (before the arg-max) of every member of `members` for its own

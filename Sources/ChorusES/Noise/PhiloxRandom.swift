@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A seedable random number generator on Philox4x32-10, for everything in a run that must
 /// be random yet reproducible (environment start states, episode seeds).
 ///
@@ -27,5 +33,12 @@ public struct PhiloxRandom: RandomNumberGenerator, Sendable {
     /// A uniform value in `[lower, upper)`: `lower + (upper − lower) · (next() >> 11) · 2⁻⁵³`.
     public mutating func uniform(_ lower: Double, _ upper: Double) -> Double {
         lower + (upper - lower) * (Double(next() >> 11) * 0x1p-53)
+    }
+
+    /// A standard normal value (Box–Muller on two uniform values; the second of the pair is
+    /// not kept, so every call takes two outputs).
+    public mutating func normal() -> Double {
+        let radius = (-2 * log(1 - uniform(0, 1))).squareRoot()
+        return radius * cos(2 * Double.pi * uniform(0, 1))
     }
 }

@@ -151,7 +151,8 @@ public final class Trainer {
             search = .evolutionStrategy(trainer, state)
         case .genetic(let algorithm, let decoder, let state):
             let next = algorithm.nextGeneration(of: state.population, rewards: rewards, generation: generation)
-            search = Self.rebased(algorithm, decoder, GAState(population: next))
+            let (compacted, compactedDecoder) = GAState(population: next, origin: state.origin).compacted(using: decoder)
+            search = .genetic(algorithm, compactedDecoder, compacted)
         }
         let finite = rewards.filter { !$0.isNaN }
         let result = Generation(generation: generation, meanFitness: finite.reduce(0, +) / Float(max(1, finite.count)),
@@ -202,23 +203,6 @@ public final class Trainer {
         }
         return .evolutionStrategy(ESTrainer(strategy: strategy, shaping: shaping, optimizer: optimizer),
                                   ESState(parameters: parameters))
-    }
-
-    /// The population rebased onto its common ancestor when it has one with a mutation or more:
-    /// the ancestor's parameters become the decoder's start (its cache carried over), and each
-    /// genome keeps only the ancestor's last seed (as its first) and what came after. Mutations are added in genome
-    /// order either way, so every individual decodes to the same bits; but genomes hold only
-    /// the mutations since the population's last common ancestor, which truncation selection
-    /// keeps recent, instead of one more seed per generation forever.
-    private static func rebased(_ algorithm: GeneticAlgorithm, _ decoder: GenomeDecoder, _ state: GAState) -> Search {
-        let genomes = state.population.map(\.seeds)
-        let shortest = genomes.map(\.count).min() ?? 0
-        var common = 0
-        while common < shortest, genomes.allSatisfy({ $0[common] == genomes[0][common] }) { common += 1 }
-        guard common >= 2 else { return .genetic(algorithm, decoder, state) }
-        let rebasedDecoder = decoder.rebased(onto: Genome(seeds: Array(genomes[0][..<common])))
-        let population = genomes.map { Genome(seeds: Array($0[(common - 1)...])) }
-        return .genetic(algorithm, rebasedDecoder, GAState(population: population))
     }
 
     /// Why these settings cannot train, or nil. `learningRate` nil: an optimizer was given.

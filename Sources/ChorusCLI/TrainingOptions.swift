@@ -1,9 +1,10 @@
 import ArgumentParser
 import ChorusES
 
-/// The ES setup of a CartPole run, shared by every command that trains or evaluates it. All
-/// workers of a run must use the same values: each applies the same update to the same state.
-struct CartPoleTraining: ParsableArguments, Sendable {
+/// The ES setup of a run (CartPole, or a MuJoCo task with ``MuJoCoOptions``), shared by every
+/// command that trains or evaluates one. All workers of a run must use the same values: each
+/// applies the same update to the same state.
+struct TrainingOptions: ParsableArguments, Sendable {
     enum StrategyKind: String, ExpressibleByArgument, CaseIterable, Sendable {
         case eggroll, openai
     }
@@ -14,7 +15,7 @@ struct CartPoleTraining: ParsableArguments, Sendable {
     var hidden = ""
     @Option(help: "Seed of the noise and the episodes.")
     var seed: UInt64 = 5
-    @Option(help: "Episodes per member evaluation.")
+    @Option(help: "Episodes per member evaluation (CartPole).")
     var episodes = 2
     @Option(help: "Perturbation scale σ.")
     var sigma: Float = 0.1
@@ -36,23 +37,34 @@ struct CartPoleTraining: ParsableArguments, Sendable {
         return parts.map { $0! }
     }
 
-    var policy: MLPPolicy { MLPPolicy(sizes: [4] + hiddenSizes! + [2]) }
+    var policy: MLPPolicy { MLPPolicy(sizes: [4] + hiddenWidths + [2]) }
 
     var task: CartPoleTask { CartPoleTask(policy: policy, episodes: episodes, seed: seed) }
 
-    func makeWorker() -> ESWorker {
-        let policy = self.policy
+    /// The trainer for a policy of `layout`: the strategy, centred ranks, Adam.
+    func makeTrainer(layout: ParameterLayout) -> ESTrainer {
         let noise = Noise(seed: seed)
         let strategy: any Strategy = switch self.strategy {
-        case .eggroll: EGGROLL(layout: policy.layout, noise: noise, sigma: sigma)
-        case .openai: OpenAIES(layout: policy.layout, noise: noise, sigma: sigma)
+        case .eggroll: EGGROLL(layout: layout, noise: noise, sigma: sigma)
+        case .openai: OpenAIES(layout: layout, noise: noise, sigma: sigma)
         }
-        let trainer = ESTrainer(strategy: strategy, shaping: .centeredRanks, optimizer: Adam(learningRate: learningRate))
+        return ESTrainer(strategy: strategy, shaping: .centeredRanks, optimizer: Adam(learningRate: learningRate))
+    }
+
+    func makeWorker() -> ESWorker {
         let task = self.task
-        return ESWorker(trainer: trainer, initialParameters: policy.initialParameters) { parameters, epoch, member in
+        return ESWorker(trainer: makeTrainer(layout: policy.layout), initialParameters: policy.initialParameters) { parameters, epoch, member in
             task.fitness(of: parameters, epoch: epoch, member: member)
         }
     }
+
+    /// A worker on a MuJoCo task with this setup's strategy, policy widths and seed.
+    func makeLocomotionWorker(_ task: LocomotionTask, log: @escaping (String) -> Void) -> LocomotionWorker {
+        LocomotionWorker(trainer: makeTrainer(layout: task.policy.layout), task: task, log: log)
+    }
+
+    /// The hidden layer widths (validated).
+    var hiddenWidths: [Int] { hiddenSizes! }
 
     /// Mean return of `state`'s policy over 20 fresh episodes (500 = solved).
     func evaluate(_ state: ESState) -> Float {
@@ -65,7 +77,7 @@ struct CartPoleTraining: ParsableArguments, Sendable {
     }
 }
 
-extension CartPoleTraining {
+extension TrainingOptions {
     /// The options as command-line arguments, to start other processes with the same setup.
     var arguments: [String] {
         ["--strategy", strategy.rawValue, "--hidden", hidden, "--seed", "\(seed)", "--episodes", "\(episodes)",
