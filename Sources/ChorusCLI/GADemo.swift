@@ -66,8 +66,10 @@ struct GADemo: ParsableCommand {
         }
         let finalState = try WorkerHost<GAWorker>.decode(final.state)
         let elite = finalState.population[0]
-        say(String(format: "  elite: mean return %.1f over 20 fresh episodes (500 = solved); its genome is %d seeds (%d bytes for %d parameters)",
-                   freshScore(elite, in: finalState), elite.seeds.count, 8 * elite.seeds.count, policy.layout.count))
+        say(String(format: "  elite: mean return %.1f over 20 fresh episodes (500 = solved); its genome is %d seeds after compaction "
+                   + "(the state: %d genomes of at most %d seeds, %d anchors of %d parameters)",
+                   freshScore(elite, in: finalState), elite.seeds.count, finalState.population.count,
+                   finalState.population.map(\.seeds.count).max() ?? 0, finalState.anchors.count, policy.layout.count))
 
         let evaluations = generations * population
         say("no-barrier mode: \(evaluations) evaluations, pool of \(population / 2), no generations")

@@ -12,9 +12,6 @@ public final class GenomeDecoder {
         case around([Float])
         /// θ₀ = ε(seed₀) scaled by 1/√columns in each matrix; vectors start at zero.
         case scaledNormal
-        /// θ₀ = these parameters, whatever seed₀ is: a population rebased onto its common
-        /// ancestor (a genome's first seed then stands for the ancestor's whole list).
-        case exactly([Float])
     }
 
     public let layout: ParameterLayout
@@ -25,13 +22,16 @@ public final class GenomeDecoder {
     public private(set) var hits = 0, misses = 0
     /// Noise vectors drawn so far (one per seed replayed).
     public private(set) var seedsReplayed = 0
+    /// Parameters of lineage nodes by their last seed: a genome whose first seed is one of these
+    /// starts from them instead of from the initialization (``GAState/compacted(using:)``).
+    public private(set) var anchors: [UInt64: [Float]] = [:]
 
     private var cache: [Genome: (parameters: [Float], lastUse: Int)] = [:]
     private var clock = 0
 
     public init(layout: ParameterLayout, sigma: Float, initialization: Initialization, cacheCapacity: Int = 128) {
         switch initialization {
-        case .around(let parameters), .exactly(let parameters):
+        case .around(let parameters):
             precondition(parameters.count == layout.count, "the starting parameters do not fit the layout")
         case .scaledNormal:
             break
@@ -65,19 +65,26 @@ public final class GenomeDecoder {
         return parameters
     }
 
-    /// A decoder that starts from the parameters of `ancestor`, a prefix every genome it will
-    /// decode shares, and names it by its last seed (see ``Initialization/exactly(_:)``). The
-    /// cached genomes that descend from it move over, renamed, with their recency, so a child
-    /// of one still costs a single mutation.
-    func rebased(onto ancestor: Genome) -> GenomeDecoder {
-        let decoder = GenomeDecoder(layout: layout, sigma: sigma, initialization: .exactly(parameters(of: ancestor)),
-                                    cacheCapacity: cacheCapacity)
-        let length = ancestor.seeds.count
-        for (genome, entry) in cache where genome.seeds.starts(with: ancestor.seeds) {
-            decoder.cache[Genome(seeds: Array(genome.seeds[(length - 1)...]))] = entry
+    /// Uses `anchors` (a ``GAState``'s) from now on. The cache stays valid: a seed names one
+    /// lineage node, so a genome means the same individual whether its first seed is an anchor
+    /// or, for the first node of a lineage, the seed of the initialization.
+    public func use(anchors: [UInt64: [Float]]) {
+        guard Set(anchors.keys) != Set(self.anchors.keys) else { return }
+        precondition(anchors.values.allSatisfy { $0.count == layout.count }, "anchors must fit the layout")
+        self.anchors = anchors
+    }
+
+    /// The parameters of lineage node `node`, for an anchor at it: the cached genomes that
+    /// descend from it are renamed to start at its last seed, as the compacted genomes will,
+    /// with their recency, so a child of one still costs a single mutation.
+    func anchor(at node: Genome) -> [Float] {
+        let parameters = self.parameters(of: node)
+        let length = node.seeds.count
+        for (genome, entry) in cache where genome.seeds.count > length && genome.seeds.starts(with: node.seeds) {
+            cache[genome] = nil
+            cache[Genome(seeds: Array(genome.seeds[(length - 1)...]))] = entry
         }
-        decoder.clock = clock
-        return decoder
+        return parameters
     }
 
     /// Forgets every cached genome.
@@ -86,6 +93,7 @@ public final class GenomeDecoder {
     }
 
     private func start(from seed: UInt64) -> [Float] {
+        if let anchored = anchors[seed] { return anchored }
         switch initialization {
         case .around(let center):
             var parameters = center
@@ -95,8 +103,6 @@ public final class GenomeDecoder {
             var parameters = [Float](repeating: 0, count: layout.count)
             addNoise(seed: seed, scale: { entry in entry.columns.map { 1 / Float($0).squareRoot() } ?? 0 },
                      to: &parameters)
-            return parameters
-        case .exactly(let parameters):
             return parameters
         }
     }

@@ -9,6 +9,6 @@ extension GAWorker: SteadyStateWorker {
     /// Each individual's genome rebuilt through this worker's cache, scored with its number as
     /// the epoch (so its episodes are its own) and member 0.
     public func evaluate(_ individuals: [SteadyStateEngine.Individual]) -> [Float] {
-        individuals.map { score($0.genome, decoder: decoder, epoch: $0.number, member: 0) }
+        individuals.map { score($0.genome, anchors: [:], epoch: $0.number, member: 0) }
     }
 }

@@ -151,8 +151,7 @@ public final class Trainer {
             search = .evolutionStrategy(trainer, state)
         case .genetic(let algorithm, let decoder, let state):
             let next = algorithm.nextGeneration(of: state.population, rewards: rewards, generation: generation)
-            let (compacted, compactedDecoder) = GAState(population: next, origin: state.origin).compacted(using: decoder)
-            search = .genetic(algorithm, compactedDecoder, compacted)
+            search = .genetic(algorithm, decoder, GAState(population: next, anchors: state.anchors).compacted(using: decoder))
         }
         let finite = rewards.filter { !$0.isNaN }
         let result = Generation(generation: generation, meanFitness: finite.reduce(0, +) / Float(max(1, finite.count)),
