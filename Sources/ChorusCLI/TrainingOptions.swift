@@ -23,12 +23,10 @@ struct TrainingOptions: ParsableArguments, Sendable {
     var learningRate: Float = 0.05
 
     func validate() throws {
-        guard hiddenSizes != nil else { throw ValidationError("--hidden must be comma-separated positive integers") }
+        guard Self.widths(hidden) != nil else { throw ValidationError("--hidden must be comma-separated positive integers") }
         guard episodes >= 1 else { throw ValidationError("--episodes must be at least 1") }
         guard sigma > 0, learningRate > 0 else { throw ValidationError("--sigma and --learning-rate must be positive") }
     }
-
-    private var hiddenSizes: [Int]? { Self.widths(hidden) }
 
     /// Layer widths from `--hidden` text ("16,16"; empty: none), or `nil` if it is not that.
     static func widths(_ text: String) -> [Int]? {
@@ -64,7 +62,7 @@ struct TrainingOptions: ParsableArguments, Sendable {
     }
 
     /// The hidden layer widths (validated).
-    var hiddenWidths: [Int] { hiddenSizes! }
+    var hiddenWidths: [Int] { Self.widths(hidden)! }
 
     /// Mean return of `state`'s policy over 20 fresh episodes (500 = solved).
     func evaluate(_ state: ESState) -> Float {
