@@ -10,7 +10,7 @@ struct ServeCommand: ParsableCommand {
         abstract: "Accept rollout workers over TCP (echo v1 and/or Chorus v2) and consume their batches.",
         discussion: """
             Prints batches/s and samples/s once a second. Stops on SIGINT or SIGTERM, or after \
-            --seconds or --batches; complete batches are consumed before it exits.
+            --seconds or --batches; every committed sample is consumed before it exits.
             """
     )
 
@@ -30,7 +30,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Stop after this many batches.") var batches: Int?
     @Option(help: """
         Append every batch to this file: each leaf's bytes in flatten order (batchSize × leaf bytes); \
-        samples marked invalid (a same-host producer died holding them) are left out of their batch.
+        samples marked invalid (a same-host producer died holding them, or the empty rest of the last \
+        batch at shutdown) are left out of their batch.
         """)
     var record: String?
     @Option(help: ArgumentHelp("A replay table beside the ring (repeatable): \(TableSpecification.help).", valueName: "spec"))
@@ -76,15 +77,20 @@ struct ServeCommand: ParsableCommand {
         }
         let reporter = quiet ? nil : ProgressReporter(server: server, interval: progressInterval)
         let recorder = try record.map { try BatchRecorder(path: $0) }
-        let consumed = Locked(0)
-        let countBatch: @Sendable () -> Void = { [batches] in
-            if consumed.withLock({ $0 += 1; return $0 }) == batches { server.shutdown() }
+        let consumed = Locked((batches: 0, samples: 0))
+        let countBatch: @Sendable (Int) -> Void = { [batches] samples in
+            let taken = consumed.withLock {
+                $0.batches += 1
+                $0.samples += samples
+                return $0.batches
+            }
+            if taken == batches { server.shutdown() }
         }
-        let samplers = TableSamplers(tables: tables, batchSize: batchSize, onBatch: countBatch)
+        let samplers = TableSamplers(tables: tables, batchSize: batchSize, onBatch: { countBatch(batchSize) })
         let start = ContinuousClock.now
         for batch in server.batches() {
             try recorder?.append(batch)
-            countBatch()
+            countBatch(batchSize - (try batch.invalidCount))
         }
         try samplers.join()
         reporter?.stop()
@@ -98,12 +104,12 @@ struct ServeCommand: ParsableCommand {
                 ])
             }
         }
-        let consumedBatches = consumed.withLock { $0 }
+        let (consumedBatches, consumedSamples) = consumed.withLock { $0 }
         let elapsed = (ContinuousClock.now - start).seconds
         let metrics = server.metrics
         say(String(format: "done: %d batches, %d samples in %.2f s; connections %d, refused %d, truncated %d, "
                    + "read straight into the ring %d, voided %d",
-                   consumedBatches, consumedBatches * batchSize, elapsed, metrics.transport.connectionsAccepted,
+                   consumedBatches, consumedSamples, elapsed, metrics.transport.connectionsAccepted,
                    metrics.transport.refusals.values.reduce(0, +), metrics.transport.samplesTruncated,
                    metrics.transport.samplesReadDirectly, metrics.transport.samplesVoided))
         if let reason = metrics.transport.lastInternalError {

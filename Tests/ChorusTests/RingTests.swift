@@ -171,13 +171,22 @@ import Testing
         #expect(server.next()?.sequenceNumber == nil, "stays finished")
     }
 
-    @Test func aPartialBatchAtShutdownIsDropped() throws {
+    /// Every committed sample reaches the learner: the last batch is completed at shutdown with
+    /// its empty slots zero-filled and marked invalid.
+    @Test func aPartialBatchAtShutdownIsDeliveredWithItsEmptySlotsMarked() throws {
         let server = try Server(schema: Self.schema, batchSize: 4)
-        let bytes = (0..<6).flatMap { Self.packed(producer: 0, sequence: Int64($0)) }
+        let bytes = (0..<6).flatMap { Self.packed(producer: 7, sequence: Int64($0)) }
         try bytes.withUnsafeBytes { try server.submit(packed: $0) }
         server.shutdown()
         #expect(try server.next()?["sequence", as: Int64.self].toArray() == [0, 1, 2, 3])
+        let last = try #require(server.next())
+        #expect(try last["sequence", as: Int64.self].toArray() == [4, 5, 0, 0])
+        #expect(try last["producer", as: Int32.self].toArray() == [7, 7, 0, 0])
+        #expect(try last.invalidCount == 2)
+        #expect(try (0..<4).map { try last.isValid($0) } == [true, true, false, false])
         #expect(server.next()?.sequenceNumber == nil)
+        server.shutdown()
+        #expect(server.next()?.sequenceNumber == nil, "a second shutdown completes nothing more")
         #expect(throws: SubmitError.shutDown(committed: 0)) {
             try bytes.withUnsafeBytes { try server.submit(packed: $0) }
         }

@@ -51,6 +51,22 @@ import Testing
         #expect(loopback.server.metrics.ring.samplesCommitted == 2)
     }
 
+    /// An ack says the sample is in the ring: one acked into a batch that never fills still
+    /// reaches the learner at shutdown.
+    @Test func ackedSamplesOfAnUnfinishedBatchAreDeliveredAtShutdown() throws {
+        let loopback = try LoopbackServer(batchSize: 32, consume: false)
+        let peer = try RawPeer(port: loopback.echoPort)
+        _ = try peer.read(EchoWire.handshake(for: Tagged.small.schema).count)
+        try peer.send(Tagged.small.packed(0..<40))
+        #expect(try peer.read(40) == [UInt8](repeating: 1, count: 40))
+        loopback.server.shutdown()
+        #expect(try loopback.server.next().map { try Tagged.small.ids(in: $0) } == Array(0..<32))
+        let last = try #require(loopback.server.next())
+        #expect(try Tagged.small.ids(in: last) == Array(32..<40))
+        #expect(try last.invalidCount == 24)
+        #expect(loopback.server.next() == nil)
+    }
+
     @Test func twoHundredConcurrentConnections() throws {
         var options = TransportOptions()
         options.maxConnections = 256

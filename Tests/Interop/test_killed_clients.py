@@ -22,7 +22,7 @@ def test_clients_killed_mid_send_lose_nothing_acked(chorus, processes, tmp_path:
     schema_file = tmp_path / "schema.json"
     schema_file.write_text(json.dumps(SCHEMA))
     record = tmp_path / "batches.bin"
-    # Batches of one: at shutdown every sample the server took in is a complete batch.
+    # Batches of one: the record is then a plain list of samples.
     serve = processes(chorus, "serve", "--schema", schema_file, "--batch-size", 1, "--echo-port", 0, "--port", 0,
                       "--record", record, "--quiet")
     echo_port = serve.wait_for(r"listening: echo on 127\.0\.0\.1:(\d+)").group(1)

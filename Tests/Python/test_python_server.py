@@ -35,6 +35,19 @@ def test_batches_hold_every_sample_in_order_with_the_batch_shape():
     assert server.sample() is None
 
 
+def test_close_still_delivers_a_partly_filled_last_batch_with_its_empty_slots_masked():
+    server = chorus.Server(EXAMPLE, batch_size=8)
+    for i in range(11):
+        server.submit(step(i))
+    server.close()
+    assert server.sample().info.batch_invalid == 0
+    last = server.sample()
+    assert last.info.batch_invalid == 5
+    np.testing.assert_array_equal(server.valid_mask(), [True] * 3 + [False] * 5)
+    np.testing.assert_array_equal(last.batch["reward"][:, 0], [8, 9, 10, 0, 0, 0, 0, 0])
+    assert server.sample() is None
+
+
 def test_leaves_are_views_of_the_ring_not_copies():
     server = chorus.Server(EXAMPLE, batch_size=4, num_buffers=2)
     seen = {}

@@ -196,7 +196,8 @@ class Server:
         return self._batch_size
 
     def close(self) -> None:
-        """Stops taking samples; ``sample()`` still returns every complete batch, then None."""
+        """Stops taking samples; ``sample()`` still returns every committed sample (a partly filled
+        last batch with its empty slots False in ``valid_mask()``), then None."""
         if not self._closed:
             self._closed = True
             _native.lib.chorus_server_shutdown(self._handle)

@@ -46,7 +46,7 @@ typedef enum chorus_status {
     CHORUS_REFUSED = 6,
     /* A host name or address that does not resolve, or a port that cannot be bound. */
     CHORUS_ADDRESS_ERROR = 7,
-    /* The server shut down and every complete batch has been delivered. */
+    /* The server shut down and every committed sample has been delivered. */
     CHORUS_FINISHED = 8,
     /* Anything else (a system call failed); the message says what. */
     CHORUS_INTERNAL_ERROR = 9,
@@ -158,7 +158,8 @@ chorus_status chorus_server_leaf_data(const chorus_server *server, uint64_t sequ
  * sample, 0 for a slot completed without one (zero-filled; counted in batch_invalid). */
 chorus_status chorus_server_batch_validity(const chorus_server *server, uint64_t sequence, uint8_t *valid);
 
-/* Stops accepting samples and wakes every waiter; complete batches are still delivered. */
+/* Stops accepting samples and wakes every waiter; every committed sample is still delivered,
+ * a partly filled last batch with its empty slots invalid (batch_invalid, the validity mask). */
 void chorus_server_shutdown(chorus_server *server);
 
 /* A snapshot of the server's counters. Set struct_size to sizeof(chorus_server_metrics) before

@@ -16,9 +16,11 @@ import Synchronization
 ///   add, so all its bytes are visible. The consumer holds one batch at a time; taking the next
 ///   releases the previous one: its counter is reset to 0 and `released` grows by `batchSize`
 ///   (a releasing store that producers' reservations acquire).
-/// - Shutdown sets the closed bit in `reserved`, which freezes reservations atomically. Every
-///   batch fully reserved before that still completes (reservations are always committed) and
-///   is delivered; a partly reserved last batch is dropped; then the consumer gets `nil`.
+/// - Shutdown sets the closed bit in `reserved`, which freezes reservations atomically, and in
+///   the same compare-and-swap reserves the rest of a partly reserved last batch, which it
+///   completes as invalid slots (``void(_:)``). So every reserved slot still completes
+///   (reservations are always committed or voided) and every committed sample is delivered,
+///   the last batch with its empty slots marked; then the consumer gets `nil`.
 final class Ring: @unchecked Sendable {
     let storage: RingStorage
     let batchSize: Int
@@ -348,7 +350,8 @@ final class Ring: @unchecked Sendable {
         counters[commitIndex(forBatch: nextBatch)].load(ordering: .acquiring) == UInt64(batchSize)
     }
 
-    /// After shutdown, a batch that was not fully reserved will never complete.
+    /// After shutdown, a batch that was not reserved will never complete (shutdown reserved
+    /// the rest of the last one).
     private func isNextDrainedLocked() -> Bool {
         guard isClosed else { return false }
         let reserved = counters[Self.reservedIndex].load(ordering: .relaxed) & ~Self.closedBit
@@ -372,9 +375,10 @@ final class Ring: @unchecked Sendable {
 
     // MARK: Lifecycle
 
-    /// Stops new reservations and wakes every waiter. Complete batches are still delivered.
+    /// Stops new reservations and wakes every waiter. Every committed sample is still delivered:
+    /// a partly filled last batch is completed with its unreserved slots marked invalid.
     func shutdown() {
-        counters[Self.reservedIndex].bitwiseOr(Self.closedBit, ordering: .relaxed)
+        if let rest = close() { void(rest) }
         monitor.lock()
         isClosed = true
         monitor.broadcast(.spaceFree)
@@ -384,6 +388,29 @@ final class Ring: @unchecked Sendable {
         waitingConsumer = nil
         monitor.unlock()
         continuation?.resume()
+    }
+
+    /// Sets the closed bit (the first call only) and reserves the rest of the batch the last
+    /// reservation left unfinished, so that batch completes once its producers commit; returns
+    /// that rest, if any. No producer can reserve, or give back, slots after this.
+    private func close() -> Reservation? {
+        var word = counters[Self.reservedIndex].load(ordering: .relaxed)
+        while word & Self.closedBit == 0 {
+            let batchEnd = (word + UInt64(batchSize) - 1) / UInt64(batchSize) * UInt64(batchSize)
+            let (exchanged, original) = counters[Self.reservedIndex].compareExchange(
+                expected: word, desired: batchEnd | Self.closedBit, ordering: .relaxed)
+            guard exchanged else {
+                word = original
+                continue
+            }
+            // Acquiring, as in `tryReserve`: the consumer's last reads of these slots (and its
+            // reset of their validity) happen before the void writes them. They are free: a
+            // batch is reserved only within `released + capacity`, and never across buffers.
+            let released = counters[Self.releasedIndex].load(ordering: .acquiring)
+            precondition(batchEnd <= released + UInt64(capacity))
+            return batchEnd > word ? Reservation(first: word, count: Int(batchEnd - word)) : nil
+        }
+        return nil
     }
 
     /// The ring's counters, read without its lock: a reader never delays producers or the

@@ -1,6 +1,7 @@
 /// A snapshot of a ring's counters. Counters only grow; `fill` is the current level.
 public struct RingMetrics: Hashable, Sendable {
-    /// Samples committed since the ring was created.
+    /// Slots completed since the ring was created: committed samples, plus the few completed
+    /// as invalid (``Batch/invalidCount``).
     public var samplesCommitted: UInt64
     /// Batches handed to the consumer.
     public var batchesDelivered: UInt64

@@ -20,8 +20,9 @@ public struct Batch: Sendable {
     public var batchSize: Int { ring.batchSize }
 
     /// Samples of this batch that hold nothing: slots a same-host producer had reserved when it
-    /// died, completed zero-filled so the ring goes on. 0 for almost every batch; when not,
-    /// ``isValid(_:)`` says which.
+    /// died, completed zero-filled so the ring goes on, and the empty rest of the last batch
+    /// after ``Server/shutdown()``. 0 for almost every batch; when not, ``isValid(_:)`` says
+    /// which.
     public var invalidCount: Int {
         get throws(BatchError) {
             try checkHeld()

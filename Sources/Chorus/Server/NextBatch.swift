@@ -4,6 +4,6 @@ public enum NextBatch: Sendable {
     case batch(Batch)
     /// No batch completed within the timeout; nothing is held.
     case timedOut
-    /// The server was shut down and every complete batch has been delivered.
+    /// The server was shut down and every committed sample has been delivered.
     case finished
 }

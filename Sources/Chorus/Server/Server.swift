@@ -135,7 +135,7 @@ public final class Server: Sendable {
     // MARK: The learner
 
     /// Releases the batch held before, then blocks until the next full batch. Returns `nil`
-    /// after ``shutdown()`` once every complete batch has been delivered.
+    /// after ``shutdown()`` once every committed sample has been delivered.
     public func next() -> Batch? {
         ring.next().map { Batch(ring: ring, sequenceNumber: $0) }
     }
@@ -215,7 +215,8 @@ public final class Server: Sendable {
 
     /// Stops accepting samples and wakes every waiting producer (they get
     /// ``SubmitError/shutDown(committed:)``) and the consumer, which still receives every
-    /// complete batch, then `nil`.
+    /// committed (and so acknowledged) sample, then `nil`: a partly filled last batch comes
+    /// with its empty slots marked invalid (``Batch/invalidCount``).
     public func shutdown() {
         ring.shutdown()
         replayTables.all.forEach { $0.close() }

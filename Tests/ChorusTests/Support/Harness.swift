@@ -45,18 +45,20 @@ struct Tagged: Sendable {
         return sample
     }
 
-    /// The ids of a batch, after checking every sample's padding.
+    /// The ids of a batch's valid samples, after checking each one's padding.
     func ids(in batch: Batch) throws -> [UInt64] {
         let ids = try batch["id", as: UInt64.self].toArray()
+        let valid = try ids.indices.filter { try batch.isValid($0) }
         try batch["pad", as: UInt8.self].withSpan { pad in
-            for (index, id) in ids.enumerated() {
+            for index in valid {
+                let id = ids[index]
                 let expected = self.pad(id)
                 for offset in 0..<padding where pad[index * padding + offset] != expected[expected.startIndex + offset] {
                     throw HarnessError("sample \(id) arrived torn")
                 }
             }
         }
-        return ids
+        return valid.map { ids[$0] }
     }
 }
 
