@@ -72,3 +72,11 @@ int chorus_peer_pid(int socket) {
     return getsockopt(socket, SOL_SOCKET, SO_PEERCRED, &credentials, &length) == 0 ? credentials.pid : -1;
 }
 
+
+int chorus_pidfd_open(int pid) {
+    return (int)syscall(SYS_pidfd_open, pid, 0u);
+}
+
+int chorus_pidfd_kill(int pidfd) {
+    return (int)syscall(SYS_pidfd_send_signal, pidfd, 9 /* SIGKILL */, NULL, 0u);
+}

@@ -23,6 +23,11 @@ struct ServeCommand: ParsableCommand {
     var bind = "127.0.0.1"
     @Option(help: "A Unix socket path for same-host producers, which then write straight into the ring (shared memory).")
     var shm: String?
+    @Option(help: """
+        Seconds a same-host producer may hold granted ring slots without committing before it is killed \
+        (SIGKILL) and its slots are voided, so a stopped or deadlocked producer cannot wedge the ring; 0: never.
+        """)
+    var shmLease = 30.0
     @Option(help: "A file holding the shared secret v2 and shared-memory clients must prove (HMAC-SHA256).")
     var secretFile: String?
     @Option(help: "I/O threads.") var ioThreads = 1
@@ -47,6 +52,7 @@ struct ServeCommand: ParsableCommand {
     func validate() throws {
         guard echoPort != nil || port != nil || shm != nil else { throw ValidationError("give --echo-port, --port or --shm") }
         guard progressInterval > 0 else { throw ValidationError("--progress-interval must be positive") }
+        guard shmLease >= 0, shmLease.isFinite else { throw ValidationError("--shm-lease must be 0 (never) or positive") }
         if secretFile != nil && port == nil && shm == nil {
             throw ValidationError("--secret-file needs --port or --shm (echo v1 has no authentication)")
         }
@@ -66,6 +72,7 @@ struct ServeCommand: ParsableCommand {
         if let shm { listeners.append(.sharedMemory(path: shm, secret: try loadSecret(secretFile))) }
         var options = TransportOptions()
         options.ioThreads = ioThreads
+        options.sharedMemoryGrantLease = shmLease > 0 ? .seconds(shmLease) : nil
         for listener in try server.listen(listeners, options: options) {
             say("listening: \(listener)")
         }
@@ -108,10 +115,11 @@ struct ServeCommand: ParsableCommand {
         let elapsed = (ContinuousClock.now - start).seconds
         let metrics = server.metrics
         say(String(format: "done: %d batches, %d samples in %.2f s; connections %d, refused %d, truncated %d, "
-                   + "read straight into the ring %d, voided %d",
+                   + "read straight into the ring %d, voided %d, killed by the lease %d",
                    consumedBatches, consumedSamples, elapsed, metrics.transport.connectionsAccepted,
                    metrics.transport.refusals.values.reduce(0, +), metrics.transport.samplesTruncated,
-                   metrics.transport.samplesReadDirectly, metrics.transport.samplesVoided))
+                   metrics.transport.samplesReadDirectly, metrics.transport.samplesVoided,
+                   metrics.transport.sharedMemoryProducersKilled))
         if let reason = metrics.transport.lastInternalError {
             say("connections closed on an internal error: \(metrics.transport.internalErrors); last: \(reason)")
         }

@@ -46,7 +46,8 @@ class ChorusTransport:
 class ShmTransport:
     """A shared-memory listener for producers on this machine (``ShmClient``): they do the wire
     v2 handshake on the Unix socket at ``path`` (created with mode 0600; ``secret`` as for
-    ``ChorusTransport``) and then write straight into the ring."""
+    ``ChorusTransport``) and then write straight into the ring. A producer that holds ring slots
+    for 30 s without filling them (stopped, say) is killed so the ring goes on (the grant lease)."""
 
     path: str
     secret: bytes | str | None = None

@@ -26,7 +26,8 @@ class ShmClient(NativeClient):
 
     If this process dies, the server completes the slots it had granted and not received as
     zero-filled samples marked invalid (``Sample.info.batch_invalid``, ``Server.valid_mask()``),
-    and goes on. Use one client from one thread at a time (calls are serialised).
+    and goes on; if it is stopped mid-send, the server kills it once it has held its slots for the
+    grant lease (30 s). Use one client from one thread at a time (calls are serialised).
     """
 
     _c_wait, _c_close, _c_free = "chorus_shm_client_wait", "chorus_shm_client_close", "chorus_shm_client_free"

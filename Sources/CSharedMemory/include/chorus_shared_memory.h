@@ -28,4 +28,11 @@ long chorus_receive_with_fds(int socket, void *bytes, size_t count, int *fds, in
 /// The process id of a Unix-socket peer (SO_PEERCRED), or -1.
 int chorus_peer_pid(int socket);
 
+/// A descriptor that names process `pid` itself (pidfd_open, closed on exec): a signal sent
+/// through it never reaches another process that later got the same pid. -1 on failure.
+int chorus_pidfd_open(int pid);
+
+/// Sends SIGKILL to the process of `pidfd` (pidfd_send_signal); 0, or -1 with errno.
+int chorus_pidfd_kill(int pidfd);
+
 #endif

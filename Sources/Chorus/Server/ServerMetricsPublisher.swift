@@ -33,6 +33,7 @@ final class ServerMetricsPublisher: Sendable {
             "chorus_internal_errors_total": transport.internalErrors,
             "chorus_shm_pump_wakeups_total": transport.sharedMemoryPumpWakeups,
             "chorus_shm_producer_wakeups_total": transport.sharedMemoryProducerWakeups,
+            "chorus_shm_producers_killed_total": transport.sharedMemoryProducersKilled,
         ]
         for (label, value) in counters { mirror.count(label, value) }
         mirror.level("chorus_ring_fill_samples", Double(ring.fill))

@@ -41,6 +41,9 @@ public struct TransportMetrics: Hashable, Sendable {
     public var sharedMemoryPumpWakeups: UInt64 = 0
     /// Shared memory: futex wake-ups the pump sent to producers waiting for grants or acks.
     public var sharedMemoryProducerWakeups: UInt64 = 0
+    /// Shared memory: producers killed because they held granted slots past the grant lease
+    /// (``TransportOptions/sharedMemoryGrantLease``).
+    public var sharedMemoryProducersKilled: UInt64 = 0
     /// The traffic of each listener: TCP listeners, then shared-memory ones, each in the order
     /// they were given to `listen`.
     public var listeners: [Listener] = []
@@ -75,6 +78,8 @@ final class TransportCounters: Sendable {
     /// Shared memory: times the pump woke to its doorbell, and futex wake-ups it sent producers.
     let pumpWakeups = Atomic<UInt64>(0)
     let producerWakeups = Atomic<UInt64>(0)
+    /// Shared memory: producers killed by the grant lease.
+    let producersKilled = Atomic<UInt64>(0)
     /// Per listener: connections accepted, samples committed, bytes received.
     private let listenerCounters: PaddedCounters
     private static let perListener = 3
@@ -136,6 +141,7 @@ final class TransportCounters: Sendable {
             samplesVoided: samplesVoided.load(ordering: .relaxed),
             sharedMemoryPumpWakeups: pumpWakeups.load(ordering: .relaxed),
             sharedMemoryProducerWakeups: producerWakeups.load(ordering: .relaxed),
+            sharedMemoryProducersKilled: producersKilled.load(ordering: .relaxed),
             listeners: listeners.enumerated().map { index, listener in
                 let base = Self.perListener * index
                 return TransportMetrics.Listener(

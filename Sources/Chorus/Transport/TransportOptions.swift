@@ -18,6 +18,13 @@ public struct TransportOptions: Hashable, Sendable {
     public var idleTimeout: Duration?
     /// Bytes each connection reads at once (at least two samples' worth is always used).
     public var receiveBufferSize = 256 * 1024
+    /// A same-host producer that holds granted ring slots this long without committing any
+    /// (stopped, deadlocked, stuck in its fill closure) is killed with SIGKILL, through a pidfd
+    /// taken at its handshake so that no other process can be hit; once it is gone (its socket
+    /// closes) its slots are completed as invalid and the ring goes on. Voiding the slots of a
+    /// producer still alive would not be safe: it keeps the ring mapped and could write them
+    /// after they were granted to someone else. `nil`: never; the ring then waits for it.
+    public var sharedMemoryGrantLease: Duration? = .seconds(30)
     /// v2 sessions remembered for resume; the least recently seen idle ones are forgotten first.
     public var sessionCapacity = 4096
     /// A v2 session with no connection for this long is forgotten.

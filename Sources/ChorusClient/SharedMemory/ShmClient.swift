@@ -23,7 +23,9 @@ import Glibc
 /// waits for the server, the client sleeps on a futex in the shared control page. If this
 /// process dies at any point, the server notices (the socket closes) and completes whatever it
 /// had granted and not yet received as invalid samples (``Batch/invalidCount``): nothing
-/// committed is lost and the learner goes on. Use one client from one thread.
+/// committed is lost and the learner goes on. If it stops instead (SIGSTOP, a deadlock) while
+/// it holds granted slots, the server kills it once its grant lease runs out (30 s by default),
+/// so keep slow work out of a ``reserve(_:_:)`` closure. Use one client from one thread.
 public final class ShmClient {
     public let schema: Schema
     public let path: String

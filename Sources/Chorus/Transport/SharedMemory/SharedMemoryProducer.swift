@@ -1,3 +1,4 @@
+import CSharedMemory
 import ChorusClient
 import ChorusCore
 #if canImport(Glibc)
@@ -14,6 +15,9 @@ import Glibc
 final class SharedMemoryProducer: @unchecked Sendable {
     let socket: Int32
     let pid: Int32
+    /// Names the producer's process itself (-1 if it could not be opened): the grant lease
+    /// kills through it, so a process that later reused the pid is never hit.
+    private let pidfd: Int32
     let lane: ProducerLane
     /// The producer's grants not yet fully committed, oldest first: ring sequence numbers.
     private var grants: [(first: UInt64, count: Int)] = []
@@ -25,16 +29,52 @@ final class SharedMemoryProducer: @unchecked Sendable {
     private var grantsPublished: UInt64 = 0
     /// Where futex wake-ups sent to the producer are counted.
     private let counters: TransportCounters
+    /// The grant lease's account: since when the producer has held granted slots without
+    /// committing, and its committed count then.
+    private var holdingSince: ContinuousClock.Instant?
+    private var committedWhenHoldingBegan: UInt64 = 0
+    /// The grant lease ran out and the process was sent SIGKILL; it is retired when its socket
+    /// closes.
+    private(set) var isKilled = false
 
     init(socket: Int32, pid: Int32, lane: ProducerLane, counters: TransportCounters) {
         self.socket = socket
         self.pid = pid
+        pidfd = pid > 0 ? chorus_pidfd_open(pid) : -1
         self.lane = lane
         self.counters = counters
     }
 
     deinit {
         close(socket)
+        if pidfd >= 0 { close(pidfd) }
+    }
+
+    /// Whether the producer has been granted slots it has not committed yet.
+    var holdsGrants: Bool { granted > committed }
+
+    /// How long, as of `now`, the producer has held granted slots without committing any: zero
+    /// when it holds none. The pump asks now and then (the lease's resolution is its interval).
+    func heldWithoutCommitting(now: ContinuousClock.Instant) -> Duration {
+        guard holdsGrants else {
+            holdingSince = nil
+            return .zero
+        }
+        guard let since = holdingSince, committed == committedWhenHoldingBegan else {
+            holdingSince = now
+            committedWhenHoldingBegan = committed
+            return .zero
+        }
+        return now - since
+    }
+
+    /// Sends SIGKILL to the producer's process (its grant lease ran out); nil when it was sent,
+    /// else why not.
+    func kill() -> String? {
+        isKilled = true
+        guard pidfd >= 0 else { return "no handle on its process (pid \(pid) not found at its handshake)" }
+        guard chorus_pidfd_kill(pidfd) == 0 else { return "pidfd_send_signal failed: \(String(cString: strerror(errno)))" }
+        return nil
     }
 
     /// Why a lane's words cannot be right: the producer is cut off.

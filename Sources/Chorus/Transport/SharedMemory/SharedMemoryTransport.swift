@@ -19,7 +19,9 @@ import Glibc
 /// what a producer asks (grants), commits what it filled, acknowledges, and completes as
 /// invalid what a producer that left, died or broke the protocol had not filled (its socket
 /// closing is how the pump learns that a process died). The pump sleeps in `poll` when nothing
-/// moves; producers ring its doorbell (an eventfd) only when it said it sleeps.
+/// moves; producers ring its doorbell (an eventfd) only when it said it sleeps. A producer that
+/// holds granted slots past the grant lease without committing is killed, so a stopped or
+/// deadlocked process cannot wedge the ring (``TransportOptions/sharedMemoryGrantLease``).
 final class SharedMemoryTransport: Sendable {
     let listener: BoundListener
     private let ring: Ring
@@ -242,6 +244,8 @@ final class SharedMemoryTransport: Sendable {
             _ = write(doorbell, &one, 8)
         }
         defer { ring.removeSpaceListener(spaceListener) }
+        let lease = options.sharedMemoryGrantLease
+        var nextLeaseCheck = ContinuousClock.now
         while !stopping.load(ordering: .relaxed) {
             let arrived = arrivals.withLock { arrivals in
                 defer { arrivals.removeAll() }
@@ -249,6 +253,10 @@ final class SharedMemoryTransport: Sendable {
             }
             producers += arrived
             counters.active.add(arrived.count, ordering: .relaxed)
+            if let lease, ContinuousClock.now >= nextLeaseCheck {
+                enforce(lease, on: producers)
+                nextLeaseCheck = .now + min(lease, Self.leaseCheckInterval)
+            }
             var (progressed, needsSpace) = pass(over: &producers)
             if progressed { continue }
             // About to sleep: say so, then look once more, so a producer that wrote just
@@ -257,7 +265,8 @@ final class SharedMemoryTransport: Sendable {
             (progressed, needsSpace) = pass(over: &producers)
             if progressed { continue }
             if needsSpace { ring.armSpaceListener(spaceListener) }
-            sleep(watching: &producers)
+            let leaseRunning = lease != nil && producers.contains { $0.holdsGrants && !$0.isKilled }
+            sleep(watching: &producers, until: leaseRunning ? nextLeaseCheck : nil)
         }
         for producer in producers { retire(producer, because: "the server stopped") }
     }
@@ -285,11 +294,39 @@ final class SharedMemoryTransport: Sendable {
         return (progressed, needsSpace)
     }
 
-    /// Sleeps until the doorbell rings or a producer's socket says it left.
-    private func sleep(watching producers: inout [SharedMemoryProducer]) {
+    /// How often the pump looks for producers past the grant lease (at most; at least once per
+    /// lease), while it runs or sleeps.
+    private static let leaseCheckInterval = Duration.milliseconds(100)
+
+    /// Kills every producer that has held granted slots for `lease` without committing. Its
+    /// slots are voided when its socket closes, that is once the process, and its mapping of
+    /// the ring, are gone: until then it could still write them.
+    private func enforce(_ lease: Duration, on producers: [SharedMemoryProducer]) {
+        let now = ContinuousClock.now
+        for producer in producers where !producer.isKilled {
+            let held = producer.heldWithoutCommitting(now: now)
+            guard held >= lease else { continue }
+            let metadata: Logger.Metadata = ["listener": "\(listener)", "pid": "\(producer.pid)", "held": "\(held)"]
+            if let failure = producer.kill() {
+                logger.error("a same-host producer holds ring slots past the grant lease and cannot be killed: the ring waits for it",
+                             metadata: metadata.merging(["reason": "\(failure)"]) { $1 })
+            } else {
+                counters.producersKilled.add(1, ordering: .relaxed)
+                logger.warning("killed a same-host producer that held ring slots past the grant lease without committing",
+                               metadata: metadata)
+            }
+        }
+    }
+
+    /// Sleeps until the doorbell rings, a producer's socket says it left, or `deadline` passes.
+    private func sleep(watching producers: inout [SharedMemoryProducer], until deadline: ContinuousClock.Instant?) {
         var waits = [pollfd(fd: doorbell, events: Int16(POLLIN), revents: 0)]
             + producers.map { pollfd(fd: $0.socket, events: Int16(POLLIN), revents: 0) }
-        guard poll(&waits, nfds_t(waits.count), -1) > 0 else { return }
+        let timeout = deadline.map { deadline -> Int32 in   // milliseconds, rounded up
+            let (seconds, attoseconds) = max(deadline - .now, .zero).components
+            return Int32(clamping: seconds * 1_000 + attoseconds / 1_000_000_000_000_000 + 1)
+        } ?? -1
+        guard poll(&waits, nfds_t(waits.count), timeout) > 0 else { return }
         if waits[0].revents != 0 {
             var count: UInt64 = 0
             _ = read(doorbell, &count, 8)
