@@ -22,7 +22,7 @@ blocks copied into a ring-sized buffer) are measured in the same run, and result
 against them.
 
     python compare.py [--quick] [--sizes 20,28224,1048576] [--batch-sizes 32,256]
-                      [--connections 1,2,4] [--configs ABCDE] [--repeats 3]
+                      [--connections 1,2,4] [--configs ABCDE] [--repeats 3] [--num-buffers 3]
 """
 import argparse
 import datetime
@@ -68,7 +68,7 @@ def run_cell(args, schema_file: Path, size: int, batch: int, connections: int, c
     socket = schema_file.with_suffix(".sock")
     if server_kind == "chorus":
         server = Child([args.chorus, "serve", "--schema", schema_file, "--batch-size", batch, "--echo-port", 0,
-                        "--port", 0, "--progress-interval", interval, "--shm", socket])
+                        "--port", 0, "--progress-interval", interval, "--shm", socket, "--num-buffers", args.num_buffers])
     else:
         package = "echo" if server_kind == "id-echo py" else "chorus"
         server = Child([sys.executable, HERE / "python_learner.py", package, schema_file, batch, interval])
@@ -113,14 +113,14 @@ def loopback_limit(seconds=2.0) -> float:
                                 text=True, check=True).stdout)
 
 
-def memcpy_bandwidth(size: int, batch: int, seconds=1.0) -> float:
+def memcpy_bandwidth(size: int, batch: int, buffers: int, seconds=1.0) -> float:
     """Bytes per second one thread copies the bytes a shared-memory producer writes, with a plain
     memcpy: blocks as `chorus load --shm` sends them (up to 4,096 samples, at most 16 MiB) into a
-    buffer the size of the learner's ring (3 batches), one after the other, round and round."""
+    buffer the size of the learner's ring (`buffers` batches), one after the other, round and round."""
     import numpy as np
     block = max(1, min(4096, (16 << 20) // size)) * size
     source = np.ones(block, dtype=np.uint8)
-    target = np.ones(max(3 * batch * size, block), dtype=np.uint8)  # every page touched before timing
+    target = np.ones(max(buffers * batch * size, block), dtype=np.uint8)  # every page touched before timing
     offset, copied, start = 0, 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
         count = min(block, target.size - offset)
@@ -150,6 +150,8 @@ def main():
     parser.add_argument("--connections", default="1,2,4")
     parser.add_argument("--configs", default="ABCDE")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--num-buffers", type=int, default=3,
+                        help="buffers in `chorus serve`'s ring (id-echo's learners keep their default)")
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--window", type=float, default=2.0)
     parser.add_argument("--window-samples", type=int, default=1024, help="unacked samples of the Python clients")
@@ -168,7 +170,7 @@ def main():
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "Python" / "src"), os.environ.get("PYTHONPATH")]))
 
     limit = loopback_limit()
-    memcpy = {(size, batch): memcpy_bandwidth(size, batch) for size in sizes for batch in batches} if "S" in configs else {}
+    memcpy = {(size, batch): memcpy_bandwidth(size, batch, args.num_buffers) for size in sizes for batch in batches} if "S" in configs else {}
     started = datetime.datetime.now(datetime.timezone.utc)
     print(f"# Chorus vs id-echo 0.2.1 — {started:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, {platform.platform()}")
     print(f"loopback TCP limit (one stream, 1 MiB writes): {limit / 1e6:,.0f} MB/s\n", flush=True)
