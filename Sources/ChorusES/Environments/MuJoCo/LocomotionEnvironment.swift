@@ -58,13 +58,10 @@ public final class LocomotionEnvironment {
         let (positions, velocities) = (simulation.positions, simulation.velocities)
         let velocity = (positions[0] - before) / (model.timestep * Double(task.frameSkip))
         let cost = task.controlCostWeight * action.reduce(0) { $0 + $1 * $1 }
-        var reward = task.forwardRewardWeight * velocity - cost
-        var terminated = false
-        if let healthyReward = task.healthyReward {
-            let healthy = task.isHealthy(positions: positions, velocities: velocities)
-            reward = task.forwardRewardWeight * velocity + (healthy ? healthyReward : 0) - cost
-            terminated = !healthy
-        }
-        return Step(reward: reward, terminated: terminated, truncated: steps >= task.maxSteps)
+        // Tasks without a health rule (HalfCheetah) are always healthy and earn nothing for it.
+        let healthy = task.healthyReward == nil || task.isHealthy(positions: positions, velocities: velocities)
+        let survival = healthy ? task.healthyReward ?? 0 : 0
+        let reward = task.forwardRewardWeight * velocity + survival - cost
+        return Step(reward: reward, terminated: !healthy, truncated: steps >= task.maxSteps)
     }
 }
