@@ -27,12 +27,14 @@ public func chorus_server_listen(_ server: OpaquePointer?, _ listeners: UnsafePo
             throw ABIError(CHORUS_INVALID_ARGUMENT, "no listeners, or a null pointer")
         }
         var configurations: [ListenerConfiguration] = []
+        var leases: Set<Int64> = []
         for listener in UnsafeBufferPointer(start: listeners, count: count) {
             guard let host = listener.host else { throw ABIError(CHORUS_INVALID_ARGUMENT, "a listener without a host") }
             let secret = listener.secret.map { Array(UnsafeBufferPointer(start: $0, count: listener.secret_length)) }
             let (address, port) = (String(cString: host), Int(listener.port))
             if listener.protocol == CHORUS_PROTOCOL_SHARED_MEMORY {
                 configurations.append(.sharedMemory(path: address, secret: secret))
+                leases.insert(listener.grant_lease_ns)
                 continue
             }
             switch try WireProtocol(listener.protocol, secret: secret) {
@@ -41,7 +43,17 @@ public func chorus_server_listen(_ server: OpaquePointer?, _ listeners: UnsafePo
             }
         }
         // The server lists TCP listeners first; report ports in the caller's order.
-        var tcpPorts = try handle.listen(configurations, ioThreads: ioThreads).filter { $0.path == nil }.map(\.port)[...]
+        guard leases.count <= 1 else {
+            throw ABIError(CHORUS_INVALID_ARGUMENT, "shared-memory listeners with different grant leases (one per server)")
+        }
+        var options = TransportOptions()
+        options.ioThreads = max(1, ioThreads)
+        switch leases.first ?? 0 {
+        case 0: break
+        case ..<0: options.sharedMemoryGrantLease = nil
+        case let nanoseconds: options.sharedMemoryGrantLease = .nanoseconds(nanoseconds)
+        }
+        var tcpPorts = try handle.listen(configurations, options: options).filter { $0.path == nil }.map(\.port)[...]
         for (index, configuration) in configurations.enumerated() {
             boundPorts[index] = configuration.path == nil ? UInt16(tcpPorts.popFirst() ?? 0) : 0
         }

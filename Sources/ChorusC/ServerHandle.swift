@@ -32,9 +32,7 @@ final class ServerHandle {
         return logger
     }()
 
-    func listen(_ listeners: [ListenerConfiguration], ioThreads: Int) throws(ABIError) -> [BoundListener] {
-        var options = TransportOptions()
-        options.ioThreads = max(1, ioThreads)
+    func listen(_ listeners: [ListenerConfiguration], options: TransportOptions) throws(ABIError) -> [BoundListener] {
         do {
             return try server.listen(listeners, options: options)
         } catch {

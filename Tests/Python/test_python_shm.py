@@ -100,3 +100,57 @@ def test_a_producer_killed_while_writing_leaves_marked_zeroed_samples(tmp_path):
                 break
         assert seen_invalid > 0, "no kill landed while the producer held granted slots"
         assert server.info().samples_voided >= seen_invalid
+
+
+WAITING_PRODUCER = """
+import sys
+import numpy as np
+import chorus
+client = chorus.ShmClient(sys.argv[1], {"x": np.zeros((4,), np.float32)})
+print("connected", flush=True)
+for i in range(3):  # the ring holds two: the third send asks for a slot and waits for it
+    client.send({"x": np.full((4,), i, np.float32)})
+"""
+
+
+def test_a_producer_stopped_holding_a_slot_is_killed_after_the_grant_lease(tmp_path):
+    """A producer stopped (SIGSTOP) while it waits for a slot is granted that slot when the
+    learner frees one; it then holds it without committing, so the server kills it once the
+    grant lease runs out, and the learner gets the slot back as an invalid sample."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    path = tmp_path / "learner.sock"
+    environment = dict(os.environ, PYTHONPATH=str(Path(chorus.__file__).resolve().parents[1]))
+    example = {"x": np.zeros((4,), np.float32)}
+    transport = chorus.ShmTransport(path, grant_lease=0.5)
+    with chorus.Server(example, batch_size=1, num_buffers=2, transport=transport) as server:
+        server.start()
+        producer = subprocess.Popen([sys.executable, "-c", WAITING_PRODUCER, str(path)], env=environment,
+                                    stdout=subprocess.PIPE, text=True)
+        try:
+            assert producer.stdout.readline().strip() == "connected"
+            for _ in range(1000):
+                if server.info().samples_inserted_total == 2:
+                    break
+                time.sleep(0.01)
+            time.sleep(0.2)  # the third send has asked for its slot
+            producer.send_signal(signal.SIGSTOP)
+            for value in (0, 1):  # taking the second frees the first: granted to the stopped producer
+                sample = server.sample(timeout=10)
+                assert sample is not None and sample.batch["x"][0, 0] == value
+            sample = server.sample(timeout=10)
+            assert sample is not None, "the learner waited past the lease"
+            assert not server.valid_mask()[0] and sample.info.batch_invalid == 1
+            assert producer.wait(timeout=10) == -signal.SIGKILL
+            assert server.info().samples_voided == 1
+        finally:
+            if producer.poll() is None:
+                producer.kill()
+                producer.wait()
+    with pytest.raises(ValueError, match="grant_lease"):
+        chorus.Server(example, batch_size=1, transport=chorus.ShmTransport(tmp_path / "x.sock", grant_lease=0)).start()

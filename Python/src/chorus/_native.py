@@ -62,6 +62,7 @@ class Listener(Structure):
         ("port", c_uint16),
         ("secret", POINTER(c_uint8)),
         ("secret_length", c_size_t),
+        ("grant_lease_ns", c_int64),
     ]
 
 

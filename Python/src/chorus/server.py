@@ -47,10 +47,12 @@ class ShmTransport:
     """A shared-memory listener for producers on this machine (``ShmClient``): they do the wire
     v2 handshake on the Unix socket at ``path`` (created with mode 0600; ``secret`` as for
     ``ChorusTransport``) and then write straight into the ring. A producer that holds ring slots
-    for 30 s without filling them (stopped, say) is killed so the ring goes on (the grant lease)."""
+    for ``grant_lease`` seconds without filling them (stopped, say) is killed so that the ring goes
+    on; ``None``: never (the ring then waits for it)."""
 
     path: str
     secret: bytes | str | None = None
+    grant_lease: float | None = 30.0
 
 
 class Sample(NamedTuple):
@@ -165,6 +167,10 @@ class Server:
         for listener, transport in zip(listeners, self._transports):
             if isinstance(transport, ShmTransport):
                 listener.host, listener.port = str(transport.path).encode(), 0
+                lease = transport.grant_lease
+                if lease is not None and not lease > 0:
+                    raise ValueError(f"grant_lease must be positive seconds or None, not {lease!r}")
+                listener.grant_lease_ns = -1 if lease is None else max(1, round(lease * 1e9))
             else:
                 listener.host, listener.port = transport.host.encode(), transport.port
             if isinstance(transport, (ChorusTransport, ShmTransport)):

@@ -117,13 +117,16 @@ void chorus_server_free(chorus_server *server);
 /* A listener to start with chorus_server_listen. host: an IPv4 or IPv6 address or a name
  * ("127.0.0.1" accepts only this machine, "0.0.0.0" every interface); port 0 picks a free one.
  * For CHORUS_PROTOCOL_SHARED_MEMORY, host is the Unix socket's path (created with mode 0600)
- * and the port is ignored (its bound port is reported as 0). secret (not for echo) may be NULL. */
+ * and the port is ignored (its bound port is reported as 0). secret (not for echo) may be NULL.
+ * grant_lease_ns (shared memory only): a producer holding granted slots this long without
+ * committing is killed and its slots voided; 0: the default (30 s); < 0: never. */
 typedef struct chorus_listener {
     chorus_protocol protocol;
     const char *host;
     uint16_t port;
     const uint8_t *secret;
     size_t secret_length;
+    int64_t grant_lease_ns;
 } chorus_listener;
 
 /* Starts accepting rollout workers on every listener (io_threads I/O threads serve them all;

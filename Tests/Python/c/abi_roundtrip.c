@@ -47,7 +47,7 @@ int main(void) {
     EXPECT(chorus_server_create(schema, BATCH, 1, &server) == CHORUS_INVALID_ARGUMENT);
     CHECK(chorus_server_create(schema, BATCH, 2, &server));
     const uint8_t secret[] = "s3cret";
-    chorus_listener listener = {CHORUS_PROTOCOL_CHORUS, "127.0.0.1", 0, secret, 6};
+    chorus_listener listener = {.protocol = CHORUS_PROTOCOL_CHORUS, .host = "127.0.0.1", .secret = secret, .secret_length = 6};
     uint16_t port = 0;
     CHECK(chorus_server_listen(server, &listener, 1, 1, &port));
     EXPECT(port != 0);

@@ -152,12 +152,14 @@ final class SharedMemoryProducer: @unchecked Sendable {
     }
 
     /// Completes every granted slot the producer did not commit as invalid (it left, died or
-    /// was cut off); returns how many.
-    func voidOpenGrants(in ring: Ring) -> Int {
-        var voided = 0
-        for open in grants[firstOpenGrant...] where open.count > 0 {
-            ring.void(Reservation(first: open.first, count: open.count))
-            voided += open.count
+    /// was cut off), after letting `counted` count them (so a learner that sees one finds it
+    /// counted); returns how many.
+    func voidOpenGrants(in ring: Ring, counted: (Int) -> Void) -> Int {
+        let open = grants[firstOpenGrant...]
+        let voided = open.reduce(0) { $0 + $1.count }
+        counted(voided)
+        for grant in open where grant.count > 0 {
+            ring.void(Reservation(first: grant.first, count: grant.count))
         }
         grants.removeAll()
         firstOpenGrant = 0

@@ -356,8 +356,7 @@ final class SharedMemoryTransport: Sendable {
     /// forgets it.
     private func retire(_ producer: SharedMemoryProducer, because reason: String) {
         _ = try? producer.absorbCommits(into: ring, counted: count)
-        let voided = producer.voidOpenGrants(in: ring)
-        counters.samplesVoided.add(UInt64(voided), ordering: .relaxed)
+        let voided = producer.voidOpenGrants(in: ring) { counters.samplesVoided.add(UInt64($0), ordering: .relaxed) }
         counters.active.subtract(1, ordering: .relaxed)
         logger.debug("same-host producer left", metadata: [
             "listener": "\(listener)", "pid": "\(producer.pid)", "reason": "\(reason)", "voided": "\(voided)",
