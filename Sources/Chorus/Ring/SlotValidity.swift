@@ -10,9 +10,7 @@ import Synchronization
 /// read by the consumer after the acquiring load that saw its batch complete; cleared by the
 /// consumer when it releases the batch, before producers may reserve those slots again. Several
 /// threads may complete slots of one batch at once (two connections, or one and shutdown), so
-/// the per-buffer counts are atomic. Several
-/// threads may complete slots of one batch at once (a transport and shutdown), so the counts
-/// are atomic.
+/// the per-buffer counts are atomic.
 final class SlotValidity: @unchecked Sendable {
     // Invariant: `invalid` has `capacity` bytes, each 0 or 1; `invalidInBuffer[b]` counts the
     // ones in buffer `b`. The ring's commit/release protocol orders every access (see above);

@@ -253,9 +253,9 @@ final class SharedMemoryTransport: Sendable {
             }
             producers += arrived
             counters.active.add(arrived.count, ordering: .relaxed)
-            if let lease, ContinuousClock.now >= nextLeaseCheck {
-                enforce(lease, on: producers)
-                nextLeaseCheck = .now + min(lease, Self.leaseCheckInterval)
+            if let lease, case let now = ContinuousClock.now, now >= nextLeaseCheck {
+                enforce(lease, on: producers, now: now)
+                nextLeaseCheck = now + min(lease, Self.leaseCheckInterval)
             }
             var (progressed, needsSpace) = pass(over: &producers)
             if progressed { continue }
@@ -298,11 +298,10 @@ final class SharedMemoryTransport: Sendable {
     /// lease), while it runs or sleeps.
     private static let leaseCheckInterval = Duration.milliseconds(100)
 
-    /// Kills every producer that has held granted slots for `lease` without committing. Its
-    /// slots are voided when its socket closes, that is once the process, and its mapping of
-    /// the ring, are gone: until then it could still write them.
-    private func enforce(_ lease: Duration, on producers: [SharedMemoryProducer]) {
-        let now = ContinuousClock.now
+    /// Kills every producer that has held granted slots for `lease` (as of `now`) without
+    /// committing. Its slots are voided when its socket closes, that is once the process, and
+    /// its mapping of the ring, are gone: until then it could still write them.
+    private func enforce(_ lease: Duration, on producers: [SharedMemoryProducer], now: ContinuousClock.Instant) {
         for producer in producers where !producer.isKilled {
             let held = producer.heldWithoutCommitting(now: now)
             guard held >= lease else { continue }
