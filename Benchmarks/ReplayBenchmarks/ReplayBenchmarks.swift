@@ -115,6 +115,25 @@ let benchmarks: @Sendable () -> Void = {
         Fixtures.shared.drop("floor")
     }
 
+    // The floor under the small-item samples: a batch of 256 small items reads at least four
+    // random cache lines per item (its place in the sampler, its record, two leaves' rows), and a
+    // prioritized one also its weight block and the tree's lower levels. This is 1,024 such
+    // reads, independent of each other, from 64 MB, with no table around them.
+    Benchmark("1,024 random reads of 64 MB (the floor under 256 small items)") { benchmark in
+        let lines = Fixtures.shared["lines", as: RandomRows.self]
+        var random = SystemRandomNumberGenerator()
+        for _ in benchmark.scaledIterations {
+            let picks = (0..<1_024).map { _ in Int.random(in: 0..<lines.count, using: &random) }
+            benchmark.startMeasurement()
+            blackHole(lines.read(picks))
+            benchmark.stopMeasurement()
+        }
+    } setup: {
+        Fixtures.shared["lines", as: RandomRows.self] = RandomRows(count: 1 << 20, bytes: 64)
+    } teardown: {
+        Fixtures.shared.drop("lines")
+    }
+
     // Updating the priorities of a sampled batch (256 keys): per batch of updates.
     Benchmark("update 256 priorities, prioritized, 10⁶ × 20 B") { benchmark in
         let table = Fixtures.shared["update"]
@@ -135,7 +154,7 @@ let benchmarks: @Sendable () -> Void = {
 }
 
 /// Rows of bytes in memory advised like a table's storage, and a batch buffer to gather them
-/// into: the plain-memcpy floor under a sample.
+/// into: the plain-memcpy and random-read floors under a sample.
 final class RandomRows: @unchecked Sendable {
     let count: Int
     let bytes: Int
@@ -163,5 +182,10 @@ final class RandomRows: @unchecked Sendable {
             (batch + row * bytes).copyMemory(from: region + pick * bytes, byteCount: bytes)
         }
         blackHole(batch)
+    }
+
+    /// The first byte of each row in `picks`, combined: one read per row.
+    func read(_ picks: [Int]) -> UInt8 {
+        picks.reduce(0) { $0 | region.load(fromByteOffset: $1 * bytes, as: UInt8.self) }
     }
 }
