@@ -46,6 +46,11 @@ public func chorus_table_schema(_ table: OpaquePointer?, _ out: UnsafeMutablePoi
     }
 }
 
+@_cdecl("chorus_table_name")
+public func chorus_table_name(_ table: OpaquePointer?) -> UnsafePointer<CChar>? {
+    (try? Handles.borrow(table, as: TableHandle.self)).map { UnsafePointer($0.name) }
+}
+
 @_cdecl("chorus_server_create_with_tables")
 public func chorus_server_create_with_tables(
     _ schema: OpaquePointer?, _ batchSize: Int, _ numBuffers: Int, _ tables: UnsafePointer<OpaquePointer?>?,

@@ -1,15 +1,26 @@
 import CChorus
 import Chorus
 import ChorusCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What a `chorus_table *` points to: a replay table and a buffer for packing inserted samples.
 final class TableHandle {
     let table: ReplayTable
+    // Invariant: allocated in `init` (strdup), never changed, freed in `deinit`, so what
+    // `chorus_table_name` lends stays valid while the handle lives.
+    let name: UnsafeMutablePointer<CChar>
     private let packing: Locked<PackingBuffer>
 
     init(_ table: ReplayTable) {
         self.table = table
+        name = strdup(table.name)
         packing = Locked(PackingBuffer(sampleSize: table.schema.sampleSize))
+    }
+
+    deinit {
+        free(name)
     }
 
     /// A table as `config` describes it.

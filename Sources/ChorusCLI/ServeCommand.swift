@@ -138,6 +138,9 @@ extension ServeCommand {
                 guard table.schema == schema else {
                     throw CommandFailure("\(path) holds a table of another schema: \(table.schema)")
                 }
+                guard table.name == specification.name else {
+                    throw CommandFailure("\(path) holds table \"\(table.name)\", not \"\(specification.name)\"")
+                }
                 say("restored: table \(table.name), \(table.size) items from \(path)")
                 return table
             }

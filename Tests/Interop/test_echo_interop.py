@@ -96,6 +96,11 @@ def test_id_echo_client_and_chorus_load_feed_replay_tables_that_survive_a_restar
     again.wait_for(r"restored: table replay, 3000 items")
     assert again.finish() == 0, again.stderr()
 
+    (checkpoints / "replay.table").rename(checkpoints / "renamed.table")
+    renamed = run(chorus, "serve", "--schema", schema_file, "--batch-size", 50, "--port", 0, "--seconds", 1,
+                  "--table", "renamed:uniform:100", "--checkpoint-directory", checkpoints)
+    assert renamed.returncode != 0 and 'holds table "replay", not "renamed"' in renamed.stderr, renamed.stderr
+
     bad = run(chorus, "serve", "--schema", schema_file, "--batch-size", 50, "--port", 0,
               "--table", "replay:prioritized:10")
     assert bad.returncode != 0 and "unknown sampler" in bad.stderr

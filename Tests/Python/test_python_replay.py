@@ -98,6 +98,9 @@ def test_bad_input_is_refused_and_changes_nothing():
             server.update_priorities("replay", [key], [1.0, 2.0])
         with pytest.raises(ValueError, match="obs"):
             server.insert("replay", {"obs": np.zeros(3, np.float32), "action": np.array(0, np.int64)})
+        for size in (0, -1):
+            with pytest.raises(ValueError, match=f"a batch of {size} cannot be sampled"):
+                server.sample("replay", size)
         assert server.table_info("replay")["size"] == 1
     with pytest.raises(ValueError, match="minSizeToSample"):
         chorus.Server(EXAMPLE, 8, tables=[chorus.Table("t", max_size=10, rate_limiter=chorus.rate_limiters.MinSize(11))])
@@ -146,3 +149,11 @@ def test_a_checkpoint_restores_the_table(tmp_path):
         assert np.array_equal(again.data["obs"], expected.data["obs"])
     with pytest.raises(ValueError, match="schema"):
         chorus.Server({"x": np.zeros(2, np.float64)}, 8, tables=[restored])
+    with pytest.raises(ValueError, match="holds table 'replay', not 'other'"):
+        chorus.Server(EXAMPLE, 8, tables=[chorus.Table("other", checkpoint=str(path))])
+
+
+def test_a_table_that_could_never_be_held_full_is_refused_when_made():
+    frame = {"frame": np.zeros((1024, 1024), np.uint8)}  # 1 MiB items: 200 TB in all
+    with pytest.raises(ValueError, match="of memory this process may use"):
+        chorus.Server(frame, 8, tables=[chorus.Table("huge", max_size=200_000_000)])

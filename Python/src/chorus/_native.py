@@ -177,6 +177,7 @@ def _load() -> ctypes.CDLL:
         "chorus_table_checkpoint": (c_int32, [c_void_p, c_char_p, POINTER(c_uint64)]),
         "chorus_table_free": (None, [c_void_p]),
         "chorus_table_schema": (c_int32, [c_void_p, POINTER(c_void_p)]),
+        "chorus_table_name": (c_char_p, [c_void_p]),
         "chorus_server_create_with_tables": (
             c_int32,
             [c_void_p, c_size_t, c_size_t, POINTER(c_void_p), c_size_t, c_char_p, POINTER(c_void_p)],

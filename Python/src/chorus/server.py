@@ -400,6 +400,8 @@ class Server:
 
     def _sample_table(self, name: str, batch_size: int, timeout: float | None) -> ReplaySample:
         handle = self._table(name).handle
+        if batch_size < 1:  # before its arrays are made
+            raise ValueError(f"a batch of {batch_size} cannot be sampled: a batch needs at least 1 item")
         for slice_ns in _native.wait_slices(timeout):
             status, sample = _table.sample(handle, self.schema, batch_size, slice_ns)
             if status != _native.TIMED_OUT:

@@ -27,8 +27,9 @@ class Table:
         rate_limiter: a ``chorus.rate_limiters`` limiter.
         max_times_sampled: an item is removed after this many samples (0: never for that reason).
         seed: fixes the random picks.
-        checkpoint: a file written by ``Server.checkpoint``: the table is restored from it (its
-            stored configuration is used; the other arguments must still name it).
+        checkpoint: a file written by ``Server.checkpoint``: the table is restored from it with
+            its stored configuration (sampler, remover, max_size, rate limiter, max_times_sampled),
+            which the other arguments do not change; ``name`` must be the stored table's name.
     """
 
     name: str
@@ -55,6 +56,10 @@ class Table:
         if self.checkpoint is not None:
             raise_for(_native.lib.chorus_table_restore(str(self.checkpoint).encode(), ctypes.byref(handle)))
             table = _TableHandle(handle)
+            stored_name = _native.lib.chorus_table_name(handle).decode()
+            if stored_name != self.name:
+                raise ValueError(f"{self.checkpoint} holds table {stored_name!r}, not {self.name!r}: name the table "
+                                 f"as it was checkpointed")
             restored = ctypes.c_void_p()
             raise_for(_native.lib.chorus_table_schema(handle, ctypes.byref(restored)))
             restored_schema = _native.lib.chorus_schema_canonical_json(restored).decode()

@@ -295,6 +295,9 @@ chorus_status chorus_table_checkpoint(chorus_table *table, const char *path, uin
 void chorus_table_free(chorus_table *table);
 /* The table's schema (a new handle: free it with chorus_schema_free). */
 chorus_status chorus_table_schema(const chorus_table *table, chorus_schema **out);
+/* The table's name (a restored table has the name it was checkpointed with); valid while the
+ * handle lives, NULL for a null handle. */
+const char *chorus_table_name(const chorus_table *table);
 
 /* chorus_server_create with replay tables beside the ring (same schema, distinct names).
  * default_table (may be NULL: the ring) takes the samples of clients that name no table. */

@@ -52,8 +52,10 @@ public final class ReplayTable: @unchecked Sendable {
     var blocks = (inserts: UInt64(0), samples: UInt64(0))
     var insertListeners = WakeListeners()
 
-    /// A table; throws if a parameter is out of range or the rate limiter could never let a
-    /// sample through (`minSizeToSample > maxSize`). `seed` fixes the random picks.
+    /// A table; throws if a parameter is out of range, the table could not be held full in the
+    /// memory this process may use (physical memory or its cgroup's limit), or the rate limiter
+    /// could never let a sample through (`minSizeToSample > maxSize`). `seed` fixes the random
+    /// picks.
     public init(name: String, schema: Schema, maxSize: Int, sampler: Selector = .uniform, remover: Selector = .fifo,
                 rateLimiter: RateLimiter, maxTimesSampled: Int? = nil, seed: UInt64 = 0) throws(ReplayError) {
         guard !name.isEmpty, name.utf8.count <= 255 else {
@@ -62,8 +64,18 @@ public final class ReplayTable: @unchecked Sendable {
         guard maxSize >= 1, maxSize < Int(Int32.max) else {
             throw .invalidTable("maxSize must be between 1 and \(Int32.max - 1), not \(maxSize)")
         }
-        guard maxSize.multipliedReportingOverflow(by: schema.sampleSize).overflow == false else {
-            throw .invalidTable("\(maxSize) items of \(schema.sampleSize) bytes overflow")
+        let (itemBytes, overflow) = maxSize.multipliedReportingOverflow(by: schema.sampleSize)
+        guard !overflow else { throw .invalidTable("\(maxSize) items of \(schema.sampleSize) bytes overflow") }
+        // A table is sized to be filled: one that could never be held full is refused now, not
+        // killed by the kernel once it fills (or while its records are written, below).
+        let recordBytes = maxSize * MemoryLayout<ItemRecord>.stride
+        if let limit = MemoryLimit.bytes, itemBytes > limit - recordBytes {
+            func gigabytes(_ bytes: Double) -> String { "\((bytes / 1e8).rounded() / 10) GB" }
+            throw .invalidTable("""
+                maxSize \(maxSize) needs at least \(gigabytes(Double(itemBytes) + Double(recordBytes))) \
+                (\(gigabytes(Double(itemBytes))) of items, \(gigabytes(Double(recordBytes))) of records), more than \
+                the \(gigabytes(Double(limit))) of memory this process may use
+                """)
         }
         if let reason = sampler.invalidReason ?? remover.invalidReason { throw .invalidTable(reason) }
         if let maxTimesSampled, maxTimesSampled < 1 {

@@ -78,6 +78,18 @@ import Testing
         #expect(table.size == 0)
     }
 
+    @Test func aTableThatCouldNeverBeHeldFullIsRefusedWhenMade() throws {
+        let frames = try Schema(["frame": .leaf(.uint8, 1024, 1024)])  // 1 MiB items: 200 TB in all
+        let limit = try #require(MemoryLimit.bytes)
+        #expect(limit > 0 && limit < 200_000_000 << 20)
+        let error = #expect(throws: ReplayError.self) {
+            try ReplayTable(name: "t", schema: frames, maxSize: 200_000_000, rateLimiter: .minSize(1))
+        }
+        #expect(error?.description.contains("maxSize 200000000 needs at least 209718.4 GB (209715.2 GB of items, 3.2 GB of records)") == true, "\(String(describing: error))")
+        #expect(error?.description.contains("of memory this process may use") == true)
+        _ = try ReplayTable(name: "t", schema: frames, maxSize: 16, rateLimiter: .minSize(1))
+    }
+
     @Test func memoryPerItemStaysWithinItsBudget() throws {
         for sampler in [Selector.uniform, .prioritized(priorityExponent: 0.6), .fifo] {
             let table = try ReplayTable(name: "t", schema: Replay.schema, maxSize: 100_000, sampler: sampler,
