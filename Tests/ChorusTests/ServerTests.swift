@@ -132,6 +132,12 @@ import Testing
         #expect(throws: ServerError.ringTooLarge(schema: huge, batchSize: 1 << 22, numBuffers: 3)) {
             try Server(schema: huge, batchSize: 1 << 22)
         }
+        // Within the address range, beyond memory: 3 × 2²⁰ samples of 1 MiB (3 TiB).
+        let frames = try Schema(["frame": .leaf(.uint8, 1024, 1024)])
+        let error = #expect(throws: ServerError.ringTooLarge(schema: frames, batchSize: 1 << 20, numBuffers: 3)) {
+            try Server(schema: frames, batchSize: 1 << 20)
+        }
+        #expect(error?.description.contains("more than the memory this process may use (") == true)
     }
 
     @Test func nextWithATimeoutTimesOutThenTakesThenFinishes() throws {

@@ -142,6 +142,8 @@ def test_sample_with_a_timeout_returns_none_when_nothing_comes():
 def test_bad_arguments_are_clear_errors():
     with pytest.raises(ValueError, match="buffer"):
         chorus.Server(EXAMPLE, batch_size=4, num_buffers=1)
+    with pytest.raises(ValueError, match="more than the memory this process may use"):
+        chorus.Server({"frame": np.zeros((1024, 1024), np.uint8)}, batch_size=1 << 20)  # 3 TiB
     with pytest.raises(TypeError, match="numpy arrays"):
         chorus.Server({"obs": [1, 2]}, batch_size=4)
     with pytest.raises(RuntimeError, match="pin_host_memory"):

@@ -70,7 +70,7 @@ public final class ReplayTable: @unchecked Sendable {
         // killed by the kernel once it fills (or while its records are written, below).
         let recordBytes = maxSize * MemoryLayout<ItemRecord>.stride
         if let limit = MemoryLimit.bytes, itemBytes > limit - recordBytes {
-            func gigabytes(_ bytes: Double) -> String { "\((bytes / 1e8).rounded() / 10) GB" }
+            let gigabytes = MemoryLimit.gigabytes
             throw .invalidTable("""
                 maxSize \(maxSize) needs at least \(gigabytes(Double(itemBytes) + Double(recordBytes))) \
                 (\(gigabytes(Double(itemBytes))) of items, \(gigabytes(Double(recordBytes))) of records), more than \

@@ -45,9 +45,10 @@ public final class Server: Sendable {
         case shutDown(Transport?)
     }
 
-    /// Allocates the ring: `numBuffers × batchSize` sample slots, zero-filled; `tables` (of the
-    /// same schema, distinct names) are served beside it, and `defaultTable`, when set, takes
-    /// the samples of clients that name no table (v1 clients among them) instead of the ring.
+    /// Allocates the ring: `numBuffers × batchSize` sample slots, zero-filled (refused when more
+    /// than the memory this process may use); `tables` (of the same schema, distinct names) are
+    /// served beside it, and `defaultTable`, when set, takes the samples of clients that name no
+    /// table (v1 clients among them) instead of the ring.
     /// Latency histograms and ``publishMetrics()`` report through `metricsFactory` (by default
     /// swift-metrics' global one, which the application bootstraps); log lines go to `logger`.
     public init(schema: Schema, batchSize: Int, numBuffers: Int = 3, tables: [ReplayTable] = [],
@@ -56,8 +57,9 @@ public final class Server: Sendable {
         guard batchSize >= 1 else { throw .invalidBatchSize(batchSize) }
         guard numBuffers >= 2 else { throw .invalidBufferCount(numBuffers) }
         let (slots, slotsOverflow) = batchSize.multipliedReportingOverflow(by: numBuffers)
-        let (_, bytesOverflow) = slots.multipliedReportingOverflow(by: schema.sampleSize)
-        guard !slotsOverflow, !bytesOverflow else {
+        let (bytes, bytesOverflow) = slots.multipliedReportingOverflow(by: schema.sampleSize)
+        // Every slot of a ring is written as it cycles: one larger than memory is refused now.
+        guard !slotsOverflow, !bytesOverflow, bytes <= MemoryLimit.bytes ?? .max else {
             throw .ringTooLarge(schema: schema, batchSize: batchSize, numBuffers: numBuffers)
         }
         self.schema = schema

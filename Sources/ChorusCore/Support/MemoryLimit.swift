@@ -3,15 +3,20 @@ import Glibc
 #endif
 
 /// The memory this process may use: the machine's physical memory, or its memory cgroup's limit
-/// when that is lower (a container's `resources.limits.memory`). A replay table larger than this
-/// could never be held full, so it is refused when it is made rather than killed by the kernel
-/// once it fills.
-enum MemoryLimit {
+/// when that is lower (a container's `resources.limits.memory`). A ring or a replay table larger
+/// than this could never be held full, so it is refused when it is made rather than killed by
+/// the kernel once it fills.
+package enum MemoryLimit {
     /// Bytes, or nil when none can be read.
-    static var bytes: Int? {
+    package static var bytes: Int? {
         let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
         let physical = pages > 0 && pageSize > 0 ? pages.multipliedReportingOverflow(by: pageSize).partialValue : nil
         return ([physical] + cgroupLimitFiles.map(number(in:))).compactMap { $0 }.min()
+    }
+
+    /// `bytes` for messages, in gigabytes with one decimal: "72.0 GB".
+    package static func gigabytes(_ bytes: Double) -> String {
+        "\((bytes / 1e8).rounded() / 10) GB"
     }
 
     /// The limit files of this process's cgroups, from `/proc/self/cgroup` (`id:controllers:path`
