@@ -176,8 +176,7 @@ package final class BlockingSocket {
             let left = deadline - .now
             guard left > .zero else { throw .timedOut }
             var entry = pollfd(fd: fd, events: events, revents: 0)
-            let milliseconds = Int32(clamping: left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1)
-            let ready = Glibc.poll(&entry, 1, milliseconds)
+            let ready = Glibc.poll(&entry, 1, left.pollMilliseconds)
             if ready > 0 { return }
             if ready < 0 && errno != EINTR { throw .system("poll", errno: errno) }
         }

@@ -321,10 +321,7 @@ final class SharedMemoryTransport: Sendable {
     private func sleep(watching producers: inout [SharedMemoryProducer], until deadline: ContinuousClock.Instant?) {
         var waits = [pollfd(fd: doorbell, events: Int16(POLLIN), revents: 0)]
             + producers.map { pollfd(fd: $0.socket, events: Int16(POLLIN), revents: 0) }
-        let timeout = deadline.map { deadline -> Int32 in   // milliseconds, rounded up
-            let (seconds, attoseconds) = max(deadline - .now, .zero).components
-            return Int32(clamping: seconds * 1_000 + attoseconds / 1_000_000_000_000_000 + 1)
-        } ?? -1
+        let timeout = deadline.map { max($0 - .now, .zero).pollMilliseconds } ?? -1
         guard poll(&waits, nfds_t(waits.count), timeout) > 0 else { return }
         if waits[0].revents != 0 {
             var count: UInt64 = 0
